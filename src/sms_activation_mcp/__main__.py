@@ -1,0 +1,3 @@
+from sms_activation_mcp.cli import main
+
+raise SystemExit(main())
