@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     catalog_ttl_seconds: float = Field(default=300.0, ge=0)
 
+    poll_interval_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds between polls while check_sms waits. The real provider is never polled faster than 10 s.",
+    )
+    max_wait_seconds: int = Field(
+        default=45,
+        ge=0,
+        le=300,
+        description="Longest wait of one check_sms call. Many clients end a tool call after about 60 s.",
+    )
+
     sandbox_sms_delay_seconds: float = Field(default=8.0, ge=0, description="Seconds until a sandbox SMS arrives.")
     sandbox_cancel_after_seconds: float = Field(
         default=30.0, ge=0, description="Seconds after ordering before a sandbox activation can be cancelled."
@@ -46,3 +58,11 @@ class Settings(BaseSettings):
     @property
     def uses_sandbox(self) -> bool:
         return self.api_key is None or not self.api_key.get_secret_value().strip()
+
+
+def environment_variable(field_name: str) -> str:
+    """Name the environment variable that sets `field_name`, for error messages."""
+    field = Settings.model_fields.get(field_name)
+    if field is not None and isinstance(field.validation_alias, AliasChoices):
+        return str(field.validation_alias.choices[0])
+    return f"SMS_MCP_{field_name.upper()}"

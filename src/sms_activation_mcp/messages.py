@@ -1,0 +1,93 @@
+"""Agent-facing failure messages: what happened, then what to do next."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from sms_activation_mcp.models import Money
+from sms_activation_mcp.providers import errors
+from sms_activation_mcp.resolver import Ambiguous, Candidate, NotFound
+
+
+def _listing(candidates: tuple[Candidate, ...]) -> str:
+    return ", ".join(f"{candidate.name} ({candidate.id})" for candidate in candidates)
+
+
+def unresolved_name(kind: str, result: Ambiguous | NotFound, *, list_tool: str) -> ToolError:
+    """Explain an ambiguous or unknown country or service name."""
+    query = result.query if len(result.query) <= 60 else result.query[:57] + "..."
+    if isinstance(result, Ambiguous):
+        return ToolError(
+            f'{kind.capitalize()} "{query}" matches several entries: {_listing(result.candidates)}. '
+            f"Nothing was ordered; call again with one of these ids."
+        )
+
+    hint = f" Closest matches: {_listing(result.suggestions)}." if result.suggestions else ""
+    other = ' A service that is not listed can use "other", which receives SMS from any sender.' if kind == "service" else ""
+    return ToolError(f'Unknown {kind} "{query}".{hint}{other} Call {list_tool} with a query to search.')
+
+
+def _blocked_until(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return f" until {moment.astimezone(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+
+
+def provider_failure(error: errors.ProviderError, *, action: str, activation_id: str | None = None) -> ToolError:
+    """Turn a provider error into a tool error for `action` ("order", "check", "retry", "cancel", ...)."""
+    subject = f"activation {activation_id}" if activation_id else "the request"
+
+    if isinstance(error, errors.AuthenticationError):
+        return ToolError(
+            "The provider rejected the API key. The server's owner must check PLATFONE_API_KEY "
+            "(or unset it to use the sandbox)."
+        )
+    if isinstance(error, errors.InsufficientBalanceError):
+        return ToolError(
+            "The account balance does not cover this number. Call get_balance, then top up the account "
+            "or pick a cheaper country or quality_factor (check_price shows prices)."
+        )
+    if isinstance(error, errors.AccountOnHoldError):
+        return ToolError("The provider has put the account on hold. The account owner must contact the provider.")
+    if isinstance(error, errors.ActivationNotFoundError):
+        return ToolError(
+            f"No activation {activation_id} exists on this account. Use the activation_id that order_number returned."
+        )
+    if isinstance(error, errors.MaxPriceExceededError):
+        return max_price_exceeded(error.suggested_price, error.order_id)
+    if isinstance(error, errors.NoNumbersAvailableError):
+        return ToolError(
+            "No numbers are in stock for this country and service right now. Try another country "
+            "(check_price shows stock) or try again in a few minutes."
+        )
+    if isinstance(error, errors.TooManyActivationsError):
+        return ToolError(
+            "The account has too many open activations. Finish them (check_sms) or cancel the ones "
+            "you no longer need (cancel_activation), then order again."
+        )
+    if isinstance(error, errors.ActionNotAllowedError):
+        return ToolError(f"The provider refused to {action} {subject}: {error.message} Call check_sms to see its state.")
+    if isinstance(error, errors.RateLimitedError):
+        wait = f" Wait {round(error.retry_after)} seconds before calling again." if error.retry_after else ""
+        blocked = _blocked_until(error.blocked_until)
+        return ToolError(f"The provider is limiting requests{blocked}.{wait or ' Wait a minute before calling again.'}")
+    if isinstance(error, errors.InvalidRequestError):
+        return ToolError(f"The provider rejected the request: {error.message}")
+
+    # Unavailable, timed out or garbled: a POST may or may not have taken effect.
+    if action == "order":
+        return ToolError(
+            f"The provider did not confirm the order ({error.message}). It may or may not have been placed: "
+            "call get_balance and compare the reserved amount before ordering again."
+        )
+    return ToolError(f"The provider is unavailable ({error.message}). Nothing is lost; try again in a minute.")
+
+
+def max_price_exceeded(suggested: Money, order_id: str | None) -> ToolError:
+    retry = f" and order_id={order_id!r}" if order_id else ""
+    return ToolError(
+        f"The current price is {suggested}, above max_price. Nothing was ordered. To accept it, call "
+        f"order_number again with the same country and service, max_price={suggested.amount}{retry}."
+    )
