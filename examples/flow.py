@@ -1,0 +1,49 @@
+"""Drive a whole verification through the official MCP client, on the built-in sandbox.
+
+    python examples/flow.py
+
+Spawns `sms-activation-mcp` over stdio with no API key (so nothing costs money), orders
+a number, waits for the SMS, asks for a second one, then orders and cancels another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from typing import Any
+
+from mcp import Client, StdioServerParameters
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    text = " ".join(getattr(block, "text", "") for block in result.content)
+    print(f"{tool}: {text}")
+    if result.is_error or result.structured_content is None:
+        raise SystemExit(1)
+    return result.structured_content
+
+
+async def main() -> None:
+    command = shutil.which("sms-activation-mcp") or sys.exit("install the package first: pip install -e .")
+    environment = {key: value for key, value in os.environ.items() if key != "PLATFONE_API_KEY"}
+    environment.setdefault("SMS_MCP_SANDBOX_SMS_DELAY_SECONDS", "2")
+    environment.setdefault("SMS_MCP_SANDBOX_CANCEL_AFTER_SECONDS", "2")
+
+    async with Client(StdioServerParameters(command=command, env=environment)) as client:
+        await call(client, "check_price", country="United Kingdom", service="Telegram")
+        order = await call(client, "order_number", country="United Kingdom", service="Telegram")
+        await call(client, "check_sms", activation_id=order["activation_id"], wait_seconds=30)
+        await call(client, "retry_activation", activation_id=order["activation_id"])
+        await call(client, "check_sms", activation_id=order["activation_id"], wait_seconds=30)
+
+        spare = await call(client, "order_number", country="Germany", service="WhatsApp")
+        await asyncio.sleep(2.5)
+        await call(client, "cancel_activation", activation_id=spare["activation_id"])
+        await call(client, "get_balance")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
