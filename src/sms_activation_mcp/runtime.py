@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import httpx
 from mcp.server.mcpserver.exceptions import ToolError
@@ -25,6 +26,20 @@ SANDBOX_BASE_URL = "http://sandbox.local/api/v1"
 SANDBOX_API_KEY = "sandbox"
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT", Country, Service)
+
+# Most entries a list_* query returns; the tool's limit cuts further.
+SEARCH_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class _Kind(Generic[ItemT]):
+    """How to fetch, index and name one catalog, so both catalogs share one code path."""
+
+    noun: str
+    list_tool: str
+    fetch: Callable[[Runtime], Awaitable[CatalogSnapshot[ItemT]]]
+    build: Callable[[Sequence[ItemT]], Resolver]
 
 
 def build_provider(settings: Settings) -> PlatfoneProvider:
@@ -60,7 +75,7 @@ class Runtime:
         self.settings = settings
         self.provider = provider
         self.catalog = Catalog(provider, ttl_seconds=settings.catalog_ttl_seconds)
-        self._resolvers: dict[str, tuple[CatalogSnapshot[Country] | CatalogSnapshot[Service], Resolver]] = {}
+        self._resolvers: dict[str, tuple[object, Resolver]] = {}
         self._orders_in_flight: dict[tuple[str, str], str] = {}
 
     @property
@@ -97,37 +112,47 @@ class Runtime:
     async def services(self) -> CatalogSnapshot[Service]:
         return await self.call("list services", self.catalog.services)
 
-    async def country_resolver(self) -> Resolver:
-        return self._resolver_for("countries", await self.countries(), Resolver.for_countries)
-
-    async def service_resolver(self) -> Resolver:
-        return self._resolver_for("services", await self.services(), Resolver.for_services)
-
-    def _resolver_for(self, kind: str, snapshot: CatalogSnapshot[T], build: Callable[[tuple[T, ...]], Resolver]) -> Resolver:
-        # The catalog keeps the same snapshot object while the upstream list is unchanged,
-        # so the index is built once per catalog version.
-        cached = self._resolvers.get(kind)
-        if cached is not None and cached[0] is snapshot:
-            return cached[1]
-        resolver = build(snapshot.items)
-        self._resolvers[kind] = (snapshot, resolver)  # type: ignore[assignment]
-        return resolver
-
     async def resolve_country(self, query: str) -> Country:
-        result = (await self.country_resolver()).resolve(query)
-        if not isinstance(result, Resolved):
-            raise unresolved_name("country", result, list_tool="list_countries")
-        country = (await self.countries()).get(result.id)
-        assert country is not None, "the resolver only returns ids of its catalog"
-        return country
+        return await self._resolve(COUNTRIES, query)
 
     async def resolve_service(self, query: str) -> Service:
-        result = (await self.service_resolver()).resolve(query)
+        return await self._resolve(SERVICES, query)
+
+    async def search_countries(self, query: str | None) -> list[Country]:
+        return await self._search(COUNTRIES, query)
+
+    async def search_services(self, query: str | None) -> list[Service]:
+        return await self._search(SERVICES, query)
+
+    async def _resolve(self, kind: _Kind[ItemT], query: str) -> ItemT:
+        snapshot = await kind.fetch(self)
+        result = self._resolver(kind, snapshot).resolve(query)
         if not isinstance(result, Resolved):
-            raise unresolved_name("service", result, list_tool="list_services")
-        service = (await self.services()).get(result.id)
-        assert service is not None, "the resolver only returns ids of its catalog"
-        return service
+            raise unresolved_name(kind.noun, result, list_tool=kind.list_tool)
+
+        item = snapshot.get(result.id)
+        assert item is not None, "the resolver only returns ids of its catalog"
+        return item
+
+    async def _search(self, kind: _Kind[ItemT], query: str | None) -> list[ItemT]:
+        """Return the whole catalog in its order, or the entries matching `query`, best first."""
+        snapshot = await kind.fetch(self)
+        if query is None:
+            return list(snapshot.items)
+
+        found = self._resolver(kind, snapshot).search(query, limit=SEARCH_LIMIT)
+        return [item for candidate in found if (item := snapshot.get(candidate.id)) is not None]
+
+    def _resolver(self, kind: _Kind[ItemT], snapshot: CatalogSnapshot[ItemT]) -> Resolver:
+        # The catalog keeps the same snapshot object while the upstream list is unchanged,
+        # so the index is built once per catalog version.
+        cached = self._resolvers.get(kind.noun)
+        if cached is not None and cached[0] is snapshot:
+            return cached[1]
+
+        resolver = kind.build(snapshot.items)
+        self._resolvers[kind.noun] = (snapshot, resolver)
+        return resolver
 
     @asynccontextmanager
     async def single_order(self, country_id: str, service_id: str) -> AsyncIterator[None]:
@@ -147,3 +172,7 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+COUNTRIES: _Kind[Country] = _Kind("country", "list_countries", Runtime.countries, Resolver.for_countries)
+SERVICES: _Kind[Service] = _Kind("service", "list_services", Runtime.services, Resolver.for_services)

@@ -31,13 +31,7 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         """
         search = arguments.query(query)
         limit = arguments.integer_in_range("limit", limit, 1, arguments.MAX_LIST_LIMIT)
-        snapshot = await runtime.countries()
-
-        if search is None:
-            matches = list(snapshot.items)
-        else:
-            found = (await runtime.country_resolver()).search(search, limit=limit or arguments.MAX_LIST_LIMIT)
-            matches = [country for candidate in found if (country := snapshot.get(candidate.id)) is not None]
+        matches = await runtime.search_countries(search)
         shown = matches[:limit] if limit else matches
 
         items = [CountryItem(country_id=c.country_id, name=c.name, virtual_only=c.virtual_only) for c in shown]
@@ -53,13 +47,7 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         """
         search = arguments.query(query)
         limit = arguments.integer_in_range("limit", limit, 1, arguments.MAX_LIST_LIMIT)
-        snapshot = await runtime.services()
-
-        if search is None:
-            matches = list(snapshot.items)
-        else:
-            found = (await runtime.service_resolver()).search(search, limit=limit or arguments.MAX_LIST_LIMIT)
-            matches = [service for candidate in found if (service := snapshot.get(candidate.id)) is not None]
+        matches = await runtime.search_services(search)
         shown = matches[:limit] if limit else matches
 
         items = [ServiceItem(service_id=s.service_id, name=s.name, prohibited=s.prohibited) for s in shown]
