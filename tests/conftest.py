@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -71,7 +72,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-async def harness(settings: Settings) -> AsyncIterator[Harness]:
+async def harness(settings: Settings, tmp_path: Path) -> AsyncIterator[Harness]:
     config = SandboxConfig(
         sms_delay_seconds=settings.sandbox_sms_delay_seconds,
         cancel_after_seconds=settings.sandbox_cancel_after_seconds,
@@ -83,7 +84,7 @@ async def harness(settings: Settings) -> AsyncIterator[Harness]:
     provider = PlatfoneProvider(
         SANDBOX_API_KEY, SANDBOX_BASE_URL, timeout=5.0, transport=transport, is_sandbox=True
     )
-    runtime = Runtime(settings, provider)
+    runtime = Runtime(settings, provider, data_dir=tmp_path)
     control = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=sandbox),
         base_url="http://sandbox.local",

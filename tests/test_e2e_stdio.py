@@ -70,8 +70,9 @@ def sandbox_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["in-process", "on-port"])
-async def client(request: pytest.FixtureRequest) -> AsyncIterator[Client]:
+async def client(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Client]:
     environment = base_environment()
+    environment["SMS_MCP_DATA_DIR"] = str(tmp_path)
     if request.param == "on-port":
         environment["PLATFONE_API_URL"] = request.getfixturevalue("sandbox_url")
         environment["PLATFONE_API_KEY"] = PORT_API_KEY

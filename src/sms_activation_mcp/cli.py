@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from sms_activation_mcp import __version__, logs
 from sms_activation_mcp.config import Settings, environment_variable
+from sms_activation_mcp.limits import SpendLimits
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{environment_variable(str(item['loc'][0]))}: {item['msg']}" for item in error.errors() if item["loc"]
         )
         print(f"sms-activation-mcp: invalid setting: {problems}", file=sys.stderr)
+        return 2
+
+    try:
+        SpendLimits.from_env(os.environ)
+    except ValueError as error:
+        print(f"sms-activation-mcp: invalid setting: {error}", file=sys.stderr)
         return 2
 
     secret = settings.api_key.get_secret_value() if settings.api_key else ""

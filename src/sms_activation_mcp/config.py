@@ -7,6 +7,7 @@ project's own starts with `SMS_MCP_`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
         default=PLATFONE_PRODUCTION_URL,
         validation_alias=AliasChoices("PLATFONE_API_URL"),
         description="Base URL of the Platfone Activation API.",
+    )
+    data_dir: Path | None = Field(
+        default=None, description="Folder of the activation ledger; default: the user data folder."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     http_timeout_seconds: float = Field(default=15.0, gt=0, le=120)

@@ -65,10 +65,19 @@ class PriceResult(ToolResult):
     quality: float | None = None
 
 
+class SpendView(BaseModel):
+    spent_last_24h: MoneyView = Field(description="Reserved plus billed by this server's orders in the last 24 hours.")
+    daily_budget: MoneyView | None = Field(default=None, description="The owner's daily budget; null: none set.")
+    budget_left: MoneyView | None = Field(default=None, description="What the budget still allows today.")
+    max_price: MoneyView | None = Field(default=None, description="The owner's cap on one number's price.")
+    max_active: int = Field(description="How many activations may wait for an SMS at once.")
+
+
 class BalanceResult(ToolResult):
     total: MoneyView
     reserved: MoneyView = Field(description="Held by activations that have not received an SMS yet.")
     available: MoneyView = Field(description="What new orders can spend.")
+    limits: SpendView = Field(description="What this server's ledger counts against the owner's limits.")
 
 
 class ActivationView(ToolResult):
@@ -96,6 +105,11 @@ class ActivationView(ToolResult):
         default=None, description="When to call check_sms again; null when there is nothing more to wait for."
     )
     next_step: str
+
+
+class ActivationList(ToolResult):
+    activations: list[ActivationView] = Field(description="Newest first; active ones refreshed from the provider.")
+    returned: int
 
 
 class CancelResult(ToolResult):

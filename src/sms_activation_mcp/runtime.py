@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Generic, TypeVar
 
+import anyio
 import httpx
 from mcp.server.mcpserver.exceptions import ToolError
 
 from sms_activation_mcp.catalog import Catalog, CatalogSnapshot
 from sms_activation_mcp.config import Settings
+from sms_activation_mcp.ledger import Ledger, default_data_dir
+from sms_activation_mcp.limits import SpendLimits
 from sms_activation_mcp.messages import provider_failure, unresolved_name
-from sms_activation_mcp.models import Country, Service
+from sms_activation_mcp.models import Activation, Country, Service
 from sms_activation_mcp.providers import ActionNotAllowedError, Provider, ProviderError
 from sms_activation_mcp.providers.platfone import PlatfoneProvider
 from sms_activation_mcp.resolver import Resolved, Resolver
@@ -33,7 +38,7 @@ SEARCH_LIMIT = 500
 
 
 @dataclass(frozen=True)
-class _Kind(Generic[ItemT]):
+class CatalogKind(Generic[ItemT]):
     """How to fetch, index and name one catalog, so both catalogs share one code path."""
 
     noun: str
@@ -71,9 +76,19 @@ def build_provider(settings: Settings) -> PlatfoneProvider:
 class Runtime:
     """The provider, the catalog and the resolvers built from it, shared by every tool."""
 
-    def __init__(self, settings: Settings, provider: Provider) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        provider: Provider,
+        *,
+        limits: SpendLimits | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
         self.settings = settings
         self.provider = provider
+        self.limits = limits or SpendLimits()
+        self._data_dir = data_dir or settings.data_dir or default_data_dir()
+        self._ledgers: dict[bool, Ledger] = {}
         self.catalog = Catalog(provider, ttl_seconds=settings.catalog_ttl_seconds)
         self._resolvers: dict[str, tuple[object, Resolver]] = {}
         self._orders_in_flight: dict[tuple[str, str], str] = {}
@@ -81,6 +96,44 @@ class Runtime:
     @property
     def sandbox(self) -> bool:
         return self.provider.is_sandbox
+
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger of the account in use: sandbox activations are kept in a file of their own."""
+        sandbox = self.sandbox
+        if sandbox not in self._ledgers:
+            self._ledgers[sandbox] = Ledger.open(self._data_dir, sandbox=sandbox)
+        return self._ledgers[sandbox]
+
+    async def in_ledger(self, operation: Callable[[], T]) -> T:
+        """Run a ledger operation in a worker thread, since sqlite3 blocks."""
+        return await anyio.to_thread.run_sync(operation)
+
+    async def record(self, activation: Activation) -> None:
+        """Store the activation's latest state; a ledger failure is logged, never lost on the agent."""
+        try:
+            await self.in_ledger(lambda: self.ledger.record(activation))
+        except sqlite3.Error as error:
+            logger.warning("could not record activation %s in the ledger: %s", activation.activation_id, error)
+
+    async def reconcile(self) -> None:
+        """Refresh the ledger's active activations from the provider, after a restart."""
+        try:
+            await self.provider.get_balance()  # learns whether the API is a sandbox before choosing the ledger
+            entries = await self.in_ledger(self.ledger.active)
+        except (ProviderError, sqlite3.Error) as error:
+            logger.warning("could not reconcile the ledger at start: %r", error)
+            return
+
+        for entry in entries:
+            try:
+                activation = await self.provider.get_activation(entry.activation_id)
+            except ProviderError as error:
+                logger.warning("could not refresh activation %s at start: %r", entry.activation_id, error)
+                continue
+            await self.record(activation)
+        if entries:
+            logger.info("reconciled %d active activations from the ledger", len(entries))
 
     async def call(
         self,
@@ -124,7 +177,7 @@ class Runtime:
     async def search_services(self, query: str | None) -> list[Service]:
         return await self._search(SERVICES, query)
 
-    async def _resolve(self, kind: _Kind[ItemT], query: str) -> ItemT:
+    async def _resolve(self, kind: CatalogKind[ItemT], query: str) -> ItemT:
         snapshot = await kind.fetch(self)
         result = self._resolver(kind, snapshot).resolve(query)
         if not isinstance(result, Resolved):
@@ -134,7 +187,7 @@ class Runtime:
         assert item is not None, "the resolver only returns ids of its catalog"
         return item
 
-    async def _search(self, kind: _Kind[ItemT], query: str | None) -> list[ItemT]:
+    async def _search(self, kind: CatalogKind[ItemT], query: str | None) -> list[ItemT]:
         """Return the whole catalog in its order, or the entries matching `query`, best first."""
         snapshot = await kind.fetch(self)
         if query is None:
@@ -143,7 +196,20 @@ class Runtime:
         found = self._resolver(kind, snapshot).search(query, limit=SEARCH_LIMIT)
         return [item for candidate in found if (item := snapshot.get(candidate.id)) is not None]
 
-    def _resolver(self, kind: _Kind[ItemT], snapshot: CatalogSnapshot[ItemT]) -> Resolver:
+    async def matching_ids(self, kind: CatalogKind[ItemT], names: Sequence[str]) -> set[str]:
+        """Resolve names like tool arguments; a name that fits no single entry matches nothing."""
+        snapshot = await kind.fetch(self)
+        resolver = self._resolver(kind, snapshot)
+        ids = set()
+        for name in names:
+            result = resolver.resolve(name)
+            if isinstance(result, Resolved):
+                ids.add(result.id)
+            else:
+                logger.warning("%s %r does not name one catalog entry, so it matches nothing", kind.noun, name)
+        return ids
+
+    def _resolver(self, kind: CatalogKind[ItemT], snapshot: CatalogSnapshot[ItemT]) -> Resolver:
         # The catalog keeps the same snapshot object while the upstream list is unchanged,
         # so the index is built once per catalog version.
         cached = self._resolvers.get(kind.noun)
@@ -174,5 +240,5 @@ class Runtime:
         await self.provider.aclose()
 
 
-COUNTRIES: _Kind[Country] = _Kind("country", "list_countries", Runtime.countries, Resolver.for_countries)
-SERVICES: _Kind[Service] = _Kind("service", "list_services", Runtime.services, Resolver.for_services)
+COUNTRIES: CatalogKind[Country] = CatalogKind("country", "list_countries", Runtime.countries, Resolver.for_countries)
+SERVICES: CatalogKind[Service] = CatalogKind("service", "list_services", Runtime.services, Resolver.for_services)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 
 from sms_activation_mcp import __version__
 from sms_activation_mcp.config import Settings
+from sms_activation_mcp.limits import SpendLimits
 from sms_activation_mcp.runtime import Runtime, build_provider
 from sms_activation_mcp.tools import register_tools
 
@@ -28,14 +31,18 @@ and no money is spent. Every result says "sandbox": true."""
 def build_server(settings: Settings | None = None, runtime: Runtime | None = None) -> MCPServer:
     """Create the server; `runtime` lets tests supply their own provider."""
     settings = settings or Settings()
-    runtime = runtime or Runtime(settings, build_provider(settings))
+    runtime = runtime or Runtime(settings, build_provider(settings), limits=SpendLimits.from_env(os.environ))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await runtime.aclose()
+        # Reconciling runs beside the first requests, so a slow provider does not delay start.
+        async with anyio.create_task_group() as background:
+            background.start_soon(runtime.reconcile)
+            try:
+                yield
+            finally:
+                background.cancel_scope.cancel()
+                await runtime.aclose()
 
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if runtime.sandbox else "")
     app: MCPServer = MCPServer(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus
+from sms_activation_mcp.ledger import LedgerEntry
+from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus, Money
 from sms_activation_mcp.results import ActivationView, CancelResult, MoneyView, iso_utc, seconds_until
 from sms_activation_mcp.sms import clean_sms_text, extract_code
 
@@ -55,7 +56,11 @@ def _next_step(activation: Activation, *, can_retry: bool, can_cancel: bool, now
         return "Finished; the SMS above is final. Order a new number for another verification."
 
     if activation.has_sms:
-        retry = " If the code did not work, call retry_activation to ask for another SMS on the same number." if can_retry else ""
+        retry = (
+            " If the code did not work, call retry_activation to ask for another SMS on the same number."
+            if can_retry
+            else ""
+        )
         return f"The SMS has arrived: use sms_code.{retry}"
 
     minutes = seconds_until(activation.expires_at, now) // 60
@@ -82,4 +87,24 @@ def cancel_result(activation: Activation, *, sandbox: bool) -> CancelResult:
         next_step="Canceled and refunded. Order a new number if you still need one."
         if activation.status is ActivationStatus.CANCELED
         else "Call check_sms to see the activation's state.",
+    )
+
+
+def activation_from_entry(entry: LedgerEntry) -> Activation:
+    """Rebuild an activation from its ledger entry, which keeps no SMS text."""
+    return Activation(
+        activation_id=entry.activation_id,
+        phone=entry.phone,
+        country_id=entry.country_id,
+        service_id=entry.service_id,
+        price=Money(amount=entry.price_cents, currency=entry.currency),
+        sms_status=entry.sms_status,
+        status=entry.status,
+        billing_status=entry.billing_status,
+        sms_code=entry.sms_code,
+        expires_at=entry.expires_at,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+        is_retriable=entry.is_retriable,
+        cancelable_after=entry.cancelable_after,
     )

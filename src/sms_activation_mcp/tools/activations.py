@@ -16,6 +16,7 @@ from pydantic import Field
 from sms_activation_mcp import arguments
 from sms_activation_mcp.arguments import ActivationIdArg, CountryArg, ServiceArg
 from sms_activation_mcp.models import Activation, ActivationStatus
+from sms_activation_mcp.ordering import place_order
 from sms_activation_mcp.results import ActivationView, CancelResult, iso_utc, respond, seconds_until
 from sms_activation_mcp.runtime import Runtime
 from sms_activation_mcp.views import RECOMMENDED_POLL_SECONDS, activation_view, cancel_result
@@ -67,11 +68,15 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         return activation_view(activation, sandbox=runtime.sandbox)
 
     async def read(activation_id: str) -> Activation:
-        return await runtime.call("check", lambda: runtime.provider.get_activation(activation_id), activation_id)
+        activation = await runtime.call("check", lambda: runtime.provider.get_activation(activation_id), activation_id)
+        await runtime.record(activation)
+        return activation
 
     @app.tool(
         title="Order a number",
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
     )
     async def order_number(
         country: CountryArg,
@@ -104,17 +109,14 @@ def register(app: MCPServer, runtime: Runtime) -> None:
                 'or "other" for a service that is not listed.'
             )
 
-        async with runtime.single_order(found_country.country_id, found_service.service_id):
-            activation = await runtime.call(
-                "order",
-                lambda: runtime.provider.order(
-                    found_country.country_id,
-                    found_service.service_id,
-                    max_price=max_price,
-                    quality_factor=quality_factor,
-                    order_id=order_id,
-                ),
-            )
+        activation = await place_order(
+            runtime,
+            found_country,
+            found_service,
+            max_price=max_price,
+            quality_factor=quality_factor,
+            order_id=order_id,
+        )
         logger.info(
             "ordered activation %s %s/%s at %sc",
             activation.activation_id,
@@ -162,7 +164,9 @@ def register(app: MCPServer, runtime: Runtime) -> None:
 
     @app.tool(
         title="Ask for another SMS",
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
     )
     async def retry_activation(activation_id: ActivationIdArg) -> Annotated[CallToolResult, ActivationView]:
         """Ask for another SMS on the same number, free of charge, e.g. when the first code did not work.
@@ -185,7 +189,9 @@ def register(app: MCPServer, runtime: Runtime) -> None:
 
     @app.tool(
         title="Cancel and refund",
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+        ),
     )
     async def cancel_activation(activation_id: ActivationIdArg) -> Annotated[CallToolResult, CancelResult]:
         """Cancel an activation, release its number and refund the reserved price.

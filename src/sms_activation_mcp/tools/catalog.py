@@ -9,7 +9,15 @@ from mcp.types import CallToolResult, ToolAnnotations
 
 from sms_activation_mcp import arguments
 from sms_activation_mcp.arguments import CountryArg, LimitArg, QueryArg, ServiceArg
-from sms_activation_mcp.results import CountryItem, CountryList, MoneyView, PriceResult, ServiceItem, ServiceList, respond
+from sms_activation_mcp.results import (
+    CountryItem,
+    CountryList,
+    MoneyView,
+    PriceResult,
+    ServiceItem,
+    ServiceList,
+    respond,
+)
 from sms_activation_mcp.runtime import Runtime
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)

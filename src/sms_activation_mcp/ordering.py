@@ -1,0 +1,111 @@
+"""Placing an order within the owner's limits, with the ledger kept in step."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from sms_activation_mcp.ledger import PendingOrder
+from sms_activation_mcp.limits import ALLOWED_COUNTRIES_ENV, ALLOWED_SERVICES_ENV, LimitError, PriceCapError
+from sms_activation_mcp.messages import provider_failure
+from sms_activation_mcp.models import Activation, Country, Service
+from sms_activation_mcp.providers import (
+    InvalidResponseError,
+    MaxPriceExceededError,
+    ProviderError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from sms_activation_mcp.runtime import COUNTRIES, SERVICES, Runtime
+
+logger = logging.getLogger(__name__)
+
+# After these the order may or may not exist upstream, so its hold stays until the ledger ages it out.
+UNCERTAIN_OUTCOME = (UpstreamTimeoutError, UpstreamUnavailableError, InvalidResponseError)
+
+
+async def place_order(
+    runtime: Runtime,
+    country: Country,
+    service: Service,
+    *,
+    max_price: int | None,
+    quality_factor: int | None,
+    order_id: str | None,
+) -> Activation:
+    """Order a number after checking the owner's limits; the ledger holds its price meanwhile."""
+    await _check_allowed(runtime, country, service)
+    upstream_max = runtime.limits.effective_max_price(max_price)
+    hold_cents = upstream_max if upstream_max is not None else await _estimate_price(runtime, country, service)
+
+    async with runtime.single_order(country.country_id, service.service_id):
+        pending = await _hold(runtime, country, service, hold_cents)
+        try:
+            activation = await runtime.provider.order(
+                country.country_id,
+                service.service_id,
+                max_price=upstream_max,
+                quality_factor=quality_factor,
+                order_id=order_id,
+            )
+        except ProviderError as error:
+            logger.warning("order %s/%s failed: %r", country.country_id, service.service_id, error)
+            if not isinstance(error, UNCERTAIN_OUTCOME):
+                await runtime.in_ledger(lambda: runtime.ledger.abandon_order(pending))
+            raise _order_failure(runtime, error) from None
+
+        await runtime.in_ledger(lambda: runtime.ledger.complete_order(pending, activation))
+    return activation
+
+
+async def _hold(runtime: Runtime, country: Country, service: Service, hold_cents: int) -> PendingOrder:
+    try:
+        return await runtime.in_ledger(
+            lambda: runtime.ledger.begin_order(
+                country_id=country.country_id,
+                service_id=service.service_id,
+                hold_cents=hold_cents,
+                limits=runtime.limits,
+                now=datetime.now(timezone.utc),
+            )
+        )
+    except LimitError as error:
+        logger.info("order %s/%s refused by the %s limit", country.country_id, service.service_id, error.limit_name)
+        raise ToolError(error.message) from None
+
+
+def _order_failure(runtime: Runtime, error: ProviderError) -> ToolError:
+    cap = runtime.limits.max_price_cents
+    if isinstance(error, MaxPriceExceededError) and cap is not None and error.suggested_price.amount > cap:
+        return ToolError(PriceCapError(cap_cents=cap, price_cents=error.suggested_price.amount).message)
+    return provider_failure(error, action="order")
+
+
+async def _estimate_price(runtime: Runtime, country: Country, service: Service) -> int:
+    """Return the most this order can cost, for the budget hold, when no max price bounds it."""
+    if runtime.limits.daily_budget_cents is None:
+        return 0
+    price = await runtime.call(
+        "check the price", lambda: runtime.provider.get_price(country.country_id, service.service_id)
+    )
+    return price.max.amount
+
+
+async def _check_allowed(runtime: Runtime, country: Country, service: Service) -> None:
+    if runtime.limits.allowed_countries:
+        allowed = await runtime.matching_ids(COUNTRIES, runtime.limits.allowed_countries)
+        if country.country_id not in allowed:
+            raise ToolError(
+                f"The owner of this server allows orders only in {', '.join(runtime.limits.allowed_countries)} "
+                f"({ALLOWED_COUNTRIES_ENV}); {country.name} is not among them. Choose one of those countries."
+            )
+
+    if runtime.limits.allowed_services:
+        allowed = await runtime.matching_ids(SERVICES, runtime.limits.allowed_services)
+        if service.service_id not in allowed:
+            raise ToolError(
+                f"The owner of this server allows orders only for {', '.join(runtime.limits.allowed_services)} "
+                f"({ALLOWED_SERVICES_ENV}); {service.name} is not among them. Choose one of those services."
+            )
