@@ -44,11 +44,16 @@ ActivationIdArg = Annotated[
 ]
 QueryArg = Annotated[
     str | None,
-    Field(description="Part of a name, a code or an id to search for.", json_schema_extra={"maxLength": MAX_NAME_CHARS}),
+    Field(
+        description="Part of a name, a code or an id to search for.", json_schema_extra={"maxLength": MAX_NAME_CHARS}
+    ),
 ]
 LimitArg = Annotated[
     int | None,
-    Field(description="Most entries to return; all when omitted.", json_schema_extra={"minimum": 1, "maximum": MAX_LIST_LIMIT}),
+    Field(
+        description="Most entries to return; all when omitted.",
+        json_schema_extra={"minimum": 1, "maximum": MAX_LIST_LIMIT},
+    ),
 ]
 
 
@@ -58,7 +63,9 @@ def name(argument: str, value: str, *, list_tool: str) -> str:
     if not stripped:
         raise ToolError(f"{argument} is empty. Give a name or an id; {list_tool} lists them.")
     if len(stripped) > MAX_NAME_CHARS:
-        raise ToolError(f"{argument} is {len(stripped)} characters long; the limit is {MAX_NAME_CHARS}. Give a name or an id.")
+        raise ToolError(
+            f"{argument} is {len(stripped)} characters long; the limit is {MAX_NAME_CHARS}. Give a name or an id."
+        )
     return stripped
 
 

@@ -13,11 +13,11 @@ class SafeFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
         self._secrets = tuple(secret for secret in secrets if secret)
 
-    def formatException(self, ei: object) -> str:  # noqa: N802 (the logging API's name)
+    def formatException(self, ei: object) -> str:
         exc_type, exc_value = ei[0], ei[1]  # type: ignore[index]
         return f"  ({getattr(exc_type, '__name__', 'Exception')}: {exc_value})"
 
-    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+    def formatStack(self, stack_info: str) -> str:
         return ""
 
     def format(self, record: logging.LogRecord) -> str:

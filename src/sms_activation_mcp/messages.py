@@ -25,7 +25,11 @@ def unresolved_name(kind: str, result: Ambiguous | NotFound, *, list_tool: str) 
         )
 
     hint = f" Closest matches: {_listing(result.suggestions)}." if result.suggestions else ""
-    other = ' A service that is not listed can use "other", which receives SMS from any sender.' if kind == "service" else ""
+    other = (
+        ' A service that is not listed can use "other", which receives SMS from any sender.'
+        if kind == "service"
+        else ""
+    )
     return ToolError(f'Unknown {kind} "{query}".{hint}{other} Call {list_tool} with a query to search.')
 
 
@@ -68,7 +72,9 @@ def provider_failure(error: errors.ProviderError, *, action: str, activation_id:
             "you no longer need (cancel_activation), then order again."
         )
     if isinstance(error, errors.ActionNotAllowedError):
-        return ToolError(f"The provider refused to {action} {subject}: {error.message} Call check_sms to see its state.")
+        return ToolError(
+            f"The provider refused to {action} {subject}: {error.message} Call check_sms to see its state."
+        )
     if isinstance(error, errors.RateLimitedError):
         wait = f" Wait {round(error.retry_after)} seconds before calling again." if error.retry_after else ""
         blocked = _blocked_until(error.blocked_until)
