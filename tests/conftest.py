@@ -55,6 +55,14 @@ class Harness:
         response.raise_for_status()
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run async tests on asyncio only. Test modules opt in with `pytestmark = pytest.mark.anyio`;
+    anyio keeps an async fixture's setup and teardown in one task, as the MCP client's and
+    server's task groups require."""
+    return "asyncio"
+
+
 def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "sandbox_sms_delay_seconds": 5.0,

@@ -21,10 +21,13 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
+pytestmark = pytest.mark.anyio
+
 SCRIPT = Path(sys.executable).with_name("sms-activation-mcp")
 FAST_SANDBOX = {
-    "SMS_MCP_SANDBOX_SMS_DELAY_SECONDS": "1",
-    "SMS_MCP_SANDBOX_CANCEL_AFTER_SECONDS": "1",
+    # The SMS comes after the cancel window opens, so both flows can run on one sandbox.
+    "SMS_MCP_SANDBOX_SMS_DELAY_SECONDS": "2",
+    "SMS_MCP_SANDBOX_CANCEL_AFTER_SECONDS": "0.5",
     "SMS_MCP_POLL_INTERVAL_SECONDS": "0.2",
     "SMS_MCP_LOG_LEVEL": "INFO",
 }
@@ -122,7 +125,7 @@ async def test_order_cancel_refund(client: Client) -> None:
     during = await ok(client, "get_balance")
     assert during["available"]["cents"] == before["available"]["cents"] - order["price"]["cents"]
 
-    await anyio.sleep(1.2)
+    await anyio.sleep(0.7)
     canceled = await ok(client, "cancel_activation", activation_id=order["activation_id"])
     assert canceled["status"] == "canceled"
     assert canceled["refunded"]["cents"] == order["price"]["cents"]

@@ -20,6 +20,8 @@ from sms_activation_mcp.sandbox.catalog import load_catalog
 from sms_activation_mcp.sandbox.pricing import quote_pair
 from sms_activation_mcp.sandbox.state import MAX_ACTIVE_ACTIVATIONS
 
+pytestmark = pytest.mark.anyio
+
 START = 1_700_000_000.0
 KEY = "test-key"
 CANARY_KEY = "canary-7f3e9b21d4"

@@ -13,6 +13,8 @@ from sms_activation_mcp.sandbox import FaultRule, SandboxConfig, create_app
 from sms_activation_mcp.sandbox.faults import ConnectionDropped
 from tests.test_sandbox import START, FakeClock, activation, assert_error, balance, make_client, order
 
+pytestmark = pytest.mark.anyio
+
 CONTROL = "http://sandbox/sandbox"
 
 

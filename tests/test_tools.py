@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import Harness, make_settings
 
+pytestmark = pytest.mark.anyio
+
 EXPECTED_ANNOTATIONS = {
     "list_countries": {"read_only_hint": True, "idempotent_hint": True},
     "list_services": {"read_only_hint": True, "idempotent_hint": True},
@@ -16,6 +18,7 @@ EXPECTED_ANNOTATIONS = {
     "check_sms": {"read_only_hint": True, "idempotent_hint": True, "open_world_hint": True},
     "retry_activation": {"read_only_hint": False, "destructive_hint": False},
     "cancel_activation": {"destructive_hint": True},
+    "list_activations": {"read_only_hint": True},
 }
 
 
@@ -102,6 +105,7 @@ async def test_order_check_retry_flow(harness: Harness) -> None:
     assert second["sms_code"]
 
 
+@pytest.mark.parametrize("settings", [make_settings(sandbox_sms_delay_seconds=600)])
 async def test_cancel_too_early_then_refunded(harness: Harness) -> None:
     before = await harness.ok("get_balance")
     order = await harness.ok("order_number", country="de", service="wa")
