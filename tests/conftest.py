@@ -11,8 +11,10 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
+from starlette.applications import Starlette
 
 from sms_activation_mcp.config import Settings
+from sms_activation_mcp.limits import SpendLimits
 from sms_activation_mcp.providers.platfone import PlatfoneProvider
 from sms_activation_mcp.runtime import SANDBOX_API_KEY, SANDBOX_BASE_URL, Runtime
 from sms_activation_mcp.sandbox import SandboxConfig, create_app
@@ -26,6 +28,7 @@ class Harness:
     client: Client
     control: httpx.AsyncClient
     runtime: Runtime
+    sandbox: Starlette
 
     async def call(self, tool: str, **arguments: Any) -> CallToolResult:
         return await self.client.call_tool(tool, arguments)
@@ -80,7 +83,12 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-async def harness(settings: Settings, tmp_path: Path) -> AsyncIterator[Harness]:
+def limits() -> SpendLimits:
+    return SpendLimits()
+
+
+@pytest.fixture
+async def harness(settings: Settings, limits: SpendLimits, tmp_path: Path) -> AsyncIterator[Harness]:
     config = SandboxConfig(
         sms_delay_seconds=settings.sandbox_sms_delay_seconds,
         cancel_after_seconds=settings.sandbox_cancel_after_seconds,
@@ -92,11 +100,11 @@ async def harness(settings: Settings, tmp_path: Path) -> AsyncIterator[Harness]:
     provider = PlatfoneProvider(
         SANDBOX_API_KEY, SANDBOX_BASE_URL, timeout=5.0, transport=transport, is_sandbox=True
     )
-    runtime = Runtime(settings, provider, data_dir=tmp_path)
+    runtime = Runtime(settings, provider, limits=limits, data_dir=tmp_path)
     control = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=sandbox),
         base_url="http://sandbox.local",
         headers={"X-Api-Key": SANDBOX_API_KEY},
     )
     async with control, Client(build_server(settings, runtime)) as client:
-        yield Harness(client=client, control=control, runtime=runtime)
+        yield Harness(client=client, control=control, runtime=runtime, sandbox=sandbox)
