@@ -97,9 +97,7 @@ async def harness(settings: Settings, limits: SpendLimits, tmp_path: Path) -> As
     )
     sandbox = create_app(config)
     transport = httpx.ASGITransport(app=sandbox, raise_app_exceptions=False)
-    provider = PlatfoneProvider(
-        SANDBOX_API_KEY, SANDBOX_BASE_URL, timeout=5.0, transport=transport, is_sandbox=True
-    )
+    provider = PlatfoneProvider(SANDBOX_API_KEY, SANDBOX_BASE_URL, timeout=5.0, transport=transport, is_sandbox=True)
     runtime = Runtime(settings, provider, limits=limits, data_dir=tmp_path)
     control = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=sandbox),

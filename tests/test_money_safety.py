@@ -82,7 +82,9 @@ async def test_duplicate_allowed_after_sms(harness: Harness) -> None:
     assert second["activation_id"] != first["activation_id"]
 
 
-@pytest.mark.parametrize("limits", [SpendLimits(allowed_countries=("United States", "gb"), allowed_services=("Telegram",))])
+@pytest.mark.parametrize(
+    "limits", [SpendLimits(allowed_countries=("United States", "gb"), allowed_services=("Telegram",))]
+)
 async def test_allowed_lists(harness: Harness) -> None:
     country_message = await harness.error("order_number", country="de", service="tg")
     service_message = await harness.error("order_number", country="us", service="wa")

@@ -85,7 +85,7 @@ def test_malformed_lines_do_not_stop_server(server: subprocess.Popen[bytes]) -> 
     initialize(server)
     assert server.stdin is not None and server.stdout is not None
 
-    for garbage in (b"this is not json", b"{\"jsonrpc\": \"2.0\", \"id\":", b"\xff\xfe\x00", b"[]", b"{}"):
+    for garbage in (b"this is not json", b'{"jsonrpc": "2.0", "id":', b"\xff\xfe\x00", b"[]", b"{}"):
         send(server.stdin, garbage)
     send(server.stdin, {"jsonrpc": "2.0", "id": 7, "method": "tools/list"})
 

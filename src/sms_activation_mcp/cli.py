@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -59,10 +60,8 @@ def _serve(settings: Settings) -> int:
     app = build_server(settings)
     mode = "sandbox" if settings.uses_sandbox else settings.api_url
     logger.info("serving MCP on stdio against %s", mode)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         app.run("stdio")
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

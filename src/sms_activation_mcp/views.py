@@ -72,7 +72,8 @@ def _next_step(activation: Activation, *, can_retry: bool, can_cancel: bool, now
         cancel = ""
     return (
         f"Waiting for the SMS. Enter {activation.phone} in the service, then call check_sms again in "
-        f"{RECOMMENDED_POLL_SECONDS} seconds (or with wait_seconds). The number expires in about {minutes} minutes.{cancel}"
+        f"{RECOMMENDED_POLL_SECONDS} seconds (or with wait_seconds). "
+        f"The number expires in about {minutes} minutes.{cancel}"
     )
 
 

@@ -36,7 +36,11 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
     )
     async def get_balance() -> Annotated[CallToolResult, BalanceResult]:
-        """Show the account balance (total, reserved by activations waiting for an SMS, available) and what this server has spent against the owner's limits in the last 24 hours."""
+        """Show the account balance and what this server has spent against the owner's limits.
+
+        The balance has a total, the part reserved by activations waiting for an SMS, and
+        what is available for new orders. The spending covers the last 24 hours.
+        """
         balance = await runtime.call("read the balance", runtime.provider.get_balance)
         spent = await runtime.in_ledger(lambda: runtime.ledger.spent_last_24h(datetime.now(timezone.utc)))
 

@@ -26,7 +26,9 @@ logger = logging.getLogger(__name__)
 MaxPriceArg = Annotated[
     int | None,
     Field(
-        description="Most you will pay, in US cents. Protects against price changes; check_price shows the current price.",
+        description=(
+            "Most you will pay, in US cents. Protects against price changes; check_price shows the current price."
+        ),
         json_schema_extra={"minimum": 1, "maximum": arguments.MAX_PRICE_CENTS},
     ),
 ]
@@ -246,7 +248,10 @@ async def _wait_for_sms(
 async def _why_no_retry(reading: Awaitable[Activation]) -> str:
     activation = await reading
     if activation.status is not ActivationStatus.ACTIVE:
-        return f"Activation {activation.activation_id} is {activation.status.value}; only an active one can get another SMS."
+        return (
+            f"Activation {activation.activation_id} is {activation.status.value}; "
+            "only an active one can get another SMS."
+        )
     if not activation.has_sms:
         return (
             f"Activation {activation.activation_id} has not received its first SMS yet, so there is nothing to retry. "
@@ -269,7 +274,10 @@ async def _why_no_cancel(reading: Awaitable[Activation]) -> str:
             "Use its code, or retry_activation for another SMS."
         )
     if activation.cancelable_after is None:
-        return f"The provider does not allow cancelling activation {activation.activation_id}. It is refunded if it expires without an SMS."
+        return (
+            f"The provider does not allow cancelling activation {activation.activation_id}. "
+            "It is refunded if it expires without an SMS."
+        )
     wait = seconds_until(activation.cancelable_after, now)
     return (
         f"Activation {activation.activation_id} cannot be cancelled yet: cancelling becomes possible at "
