@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
@@ -13,7 +12,6 @@ from pydantic import ValidationError
 
 from sms_activation_mcp import __version__, logs
 from sms_activation_mcp.config import Settings, environment_variable
-from sms_activation_mcp.limits import SpendLimits
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _invalid(problem: object) -> int:
+    print(f"sms-activation-mcp: invalid setting: {problem}", file=sys.stderr)
+    return 2
+
+
 def _serve(settings: Settings) -> int:
     from sms_activation_mcp.server import build_server
 
-    app = build_server(settings)
+    try:
+        app = build_server(settings)
+    except ValueError as error:  # a malformed PLATFONE_API_URL or limit; the message never holds the key
+        return _invalid(error)
     mode = "sandbox" if settings.uses_sandbox else settings.api_url
     logger.info("serving MCP on stdio against %s", mode)
     with contextlib.suppress(KeyboardInterrupt):
@@ -89,14 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems = "; ".join(
             f"{environment_variable(str(item['loc'][0]))}: {item['msg']}" for item in error.errors() if item["loc"]
         )
-        print(f"sms-activation-mcp: invalid setting: {problems}", file=sys.stderr)
-        return 2
-
-    try:
-        SpendLimits.from_env(os.environ)
-    except ValueError as error:
-        print(f"sms-activation-mcp: invalid setting: {error}", file=sys.stderr)
-        return 2
+        return _invalid(problems)
 
     secret = settings.api_key.get_secret_value() if settings.api_key else ""
     logs.configure(settings.log_level, secrets=(secret,))
