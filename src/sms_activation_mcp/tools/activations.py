@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Annotated
@@ -20,8 +19,6 @@ from sms_activation_mcp.ordering import place_order
 from sms_activation_mcp.results import ActivationView, CancelResult, iso_utc, respond, seconds_until
 from sms_activation_mcp.runtime import Runtime
 from sms_activation_mcp.views import RECOMMENDED_POLL_SECONDS, activation_view, cancel_result
-
-logger = logging.getLogger(__name__)
 
 MaxPriceArg = Annotated[
     int | None,
@@ -119,13 +116,6 @@ def register(app: MCPServer, runtime: Runtime) -> None:
             quality_factor=quality_factor,
             order_id=order_id,
         )
-        logger.info(
-            "ordered activation %s %s/%s at %sc",
-            activation.activation_id,
-            activation.country_id,
-            activation.service_id,
-            activation.price.amount,
-        )
 
         result = view(activation)
         text = (
@@ -184,7 +174,6 @@ def register(app: MCPServer, runtime: Runtime) -> None:
             activation_id,
             explain_refusal=lambda: _why_no_retry(read(activation_id)),
         )
-        logger.info("asked for another SMS on activation %s", activation_id)
 
         result = view(await read(activation_id))
         return respond(result, f"Asked for another SMS on {result.phone}. {result.next_step}")
@@ -209,7 +198,6 @@ def register(app: MCPServer, runtime: Runtime) -> None:
             activation_id,
             explain_refusal=lambda: _why_no_cancel(read(activation_id)),
         )
-        logger.info("canceled activation %s", activation_id)
 
         result = cancel_result(await read(activation_id), sandbox=runtime.sandbox)
         refund = f", refunded {result.refunded.display}" if result.refunded else ""
