@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from mcp import Client, StdioServerParameters
@@ -27,10 +28,14 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
 
 
 async def main() -> None:
-    command = shutil.which("sms-activation-mcp") or sys.exit("install the package first: pip install -e .")
+    beside_python = Path(sys.executable).with_name("sms-activation-mcp")
+    command = str(beside_python) if beside_python.exists() else shutil.which("sms-activation-mcp")
+    if command is None:
+        sys.exit("sms-activation-mcp is not installed: run pip install -e . first")
     environment = {key: value for key, value in os.environ.items() if key != "PLATFONE_API_KEY"}
-    environment.setdefault("SMS_MCP_SANDBOX_SMS_DELAY_SECONDS", "2")
-    environment.setdefault("SMS_MCP_SANDBOX_CANCEL_AFTER_SECONDS", "2")
+    # Short sandbox delays; a cancel window that opens before the SMS, so the spare can be cancelled.
+    environment.setdefault("SMS_MCP_SANDBOX_SMS_DELAY_SECONDS", "3")
+    environment.setdefault("SMS_MCP_SANDBOX_CANCEL_AFTER_SECONDS", "1")
 
     async with Client(StdioServerParameters(command=command, env=environment)) as client:
         await call(client, "check_price", country="United Kingdom", service="Telegram")
@@ -40,7 +45,7 @@ async def main() -> None:
         await call(client, "check_sms", activation_id=order["activation_id"], wait_seconds=30)
 
         spare = await call(client, "order_number", country="Germany", service="WhatsApp")
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(1.5)
         await call(client, "cancel_activation", activation_id=spare["activation_id"])
         await call(client, "get_balance")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sms_activation_mcp.ledger import LedgerEntry
-from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus, Money
+from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus, Money, SmsStatus
 from sms_activation_mcp.results import ActivationView, CancelResult, MoneyView, iso_utc, seconds_until
 from sms_activation_mcp.sms import clean_sms_text, extract_code
 
@@ -70,6 +70,11 @@ def _next_step(activation: Activation, *, can_retry: bool, can_cancel: bool, now
         cancel = f" A cancel becomes possible in {seconds_until(activation.cancelable_after, now)} seconds."
     else:
         cancel = ""
+    if activation.sms_status is SmsStatus.RETRY_REQUESTED:
+        return (
+            f"Waiting for another SMS on {activation.phone}. Call check_sms again in {RECOMMENDED_POLL_SECONDS} "
+            f"seconds (or with wait_seconds). The number expires in about {minutes} minutes."
+        )
     return (
         f"Waiting for the SMS. Enter {activation.phone} in the service, then call check_sms again in "
         f"{RECOMMENDED_POLL_SECONDS} seconds (or with wait_seconds). "
