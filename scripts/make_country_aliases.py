@@ -8,7 +8,7 @@ lists below or `sms_activation_mcp.names.normalize`:
     python scripts/make_country_aliases.py
 
 Every name is stored in its normalized form. For each ISO 3166-1 country the file
-holds its alpha-2 and alpha-3 codes, its English names (ISO short, official and
+contains its alpha-2 and alpha-3 codes, its English names (ISO short, official and
 common names, ISO 3166-3 former names, and the curated forms below) and its names in
 the languages of LANGUAGES, and the names it shares with other countries
 (SHARED_NAMES). It also maps each dialing code to the main region that phonenumbers
@@ -20,6 +20,7 @@ from __future__ import annotations
 import gettext
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -146,8 +147,10 @@ NATIVE_NAMES: dict[str, list[str]] = {
 SHARED_NAMES: dict[tuple[str, ...], list[str]] = {
     ("CD", "CG"): ["Congo", "Kongo", "Конго", "刚果", "剛果", "コンゴ", "콩고", "الكونغو"],
     ("KP", "KR"): ["Korea", "Corea", "Corée", "Coreia", "Kore", "Корея", "Корея", "كوريا"],
-    ("VG", "VI"): ["Virgin Islands", "Jungferninseln", "Îles Vierges", "Islas Vírgenes", "Ilhas Virgens", "Виргинские острова"],
-}
+    ("VG", "VI"): [
+        "Virgin Islands", "Jungferninseln", "Îles Vierges", "Islas Vírgenes", "Ilhas Virgens", "Виргинские острова",
+    ],
+}  # fmt: skip
 # Regions larger than one country. A query naming one of them exactly never resolves by
 # fuzzy matching, so "Africa" does not become South Africa nor "Caribbean" the Caribbean
 # Netherlands. A catalog entry with exactly such a name still matches it.
@@ -163,11 +166,17 @@ REGION_NAMES = [
 CONTESTED_NAMES = {compact(normalize(name)) for names in SHARED_NAMES.values() for name in names}
 
 
+def iso_names(country: pycountry.db.Country) -> list[str]:
+    """Return the ISO short name of a country, then its official and common names where ISO has them."""
+    optional = [getattr(country, field, None) for field in ("official_name", "common_name")]
+    return [country.name, *(name for name in optional if name)]
+
+
 def english_names(country: pycountry.db.Country) -> list[str]:
-    """Return the ISO names of a country in English, with "Korea, Republic of" also as "Republic of Korea"."""
-    names = [country.name]
-    names += [getattr(country, field) for field in ("official_name", "common_name") if hasattr(country, field)]
-    return names + [inverted for name in names if (inverted := invert_comma_form(name))]
+    """Return the ISO names of a country, with "Korea, Republic of" also as "Republic of Korea"."""
+    names = iso_names(country)
+    inverted = [invert_comma_form(name) for name in names]
+    return names + [name for name in inverted if name]
 
 
 def invert_comma_form(name: str) -> str | None:
@@ -196,9 +205,8 @@ def former_names() -> dict[str, list[str]]:
     return by_successor
 
 
-def translated_names(country: pycountry.db.Country, catalogs: list[gettext.NullTranslations]) -> list[str]:
-    sources = [country.name, *(getattr(country, field) for field in ("official_name", "common_name") if hasattr(country, field))]
-    return [catalog.gettext(source) for catalog in catalogs for source in sources]
+def translated_names(country: pycountry.db.Country, catalogs: Sequence[gettext.NullTranslations]) -> list[str]:
+    return [catalog.gettext(name) for catalog in catalogs for name in iso_names(country)]
 
 
 def normalized_forms(names: list[str]) -> list[str]:
@@ -281,20 +289,21 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"curated names for unknown alpha-2 codes: {sorted(unknown)}")
 
-    document = {
+    table = build_table()
+    document: dict[str, object] = {
         "generated_by": "scripts/make_country_aliases.py",
         "pycountry_version": metadata.version("pycountry"),
         "phonenumbers_version": phonenumbers.__version__,
         "languages": LANGUAGES,
-        "countries": build_table(),
+        "countries": table,
         "main_region_by_dialing_code": main_regions(),
         "region_names": list(dict.fromkeys(normalize(name) for name in REGION_NAMES)),
     }
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(format_document(document), encoding="utf-8")
 
-    names = sum(len(entry["names"]) + len(entry["translations"]) for entry in document["countries"].values())
-    print(f"wrote {len(document['countries'])} countries and {names} names to {OUTPUT.name}")
+    names = sum(len(entry["names"]) + len(entry["translations"]) for entry in table.values())
+    print(f"wrote {len(table)} countries and {names} names to {OUTPUT.name}")
 
 
 if __name__ == "__main__":

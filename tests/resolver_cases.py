@@ -1,7 +1,7 @@
 """Labeled queries for the resolver against the sandbox catalogs, shared by its tests and its benchmark.
 
-Each case says what a query must give: one entry id, an ambiguity whose candidates
-include the listed ids, or not found.
+Each case gives the expected outcome of a query: one entry id, an ambiguity whose
+candidates include the listed ids, or not found.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ Outcome = Literal["resolved", "ambiguous", "not_found"]
 
 @dataclass(frozen=True)
 class Case:
-    """A query and its expected outcome; `ids` is the resolved id, or ids the candidates must include."""
+    """A query and its expected outcome. `ids` is the resolved id, or the ids that the candidates must include."""
 
     query: str
     outcome: Outcome
@@ -313,7 +313,7 @@ COUNTRY_CASES: list[Case] = [
     not_found("+999"),
     not_found("+0"),
     not_found("+1234567"),
-    # Virtual-only entries: by their id, or when the query says "virtual".
+    # Virtual-only entries: by their id, or when the query contains the word "virtual".
     resolves("us_v", "us_v"),
     resolves("GB_V", "gb_v"),
     resolves("virtual US", "us_v"),

@@ -175,7 +175,7 @@ def test_country_matched_by(countries: Resolver, query: str, expected: str, matc
     assert result.matched_by == matched_by
 
 
-def test_every_catalog_entry_resolves_by_name_and_id(countries: Resolver, services: Resolver) -> None:
+def test_each_entry_resolves_by_name(countries: Resolver, services: Resolver) -> None:
     for country in sandbox_countries():
         assert resolved_id(countries.resolve(country.country_id)) == country.country_id
         assert resolved_id(countries.resolve(country.name)) == country.country_id
@@ -184,12 +184,12 @@ def test_every_catalog_entry_resolves_by_name_and_id(countries: Resolver, servic
         assert resolved_id(services.resolve(service.name)) == service.service_id
 
 
-def test_uk_is_united_kingdom_and_ua_ukraine(countries: Resolver) -> None:
+def test_uk_and_ua_collision(countries: Resolver) -> None:
     assert resolved_id(countries.resolve("uk")) == "gb"
     assert resolved_id(countries.resolve("ua")) == "ua"
 
 
-def test_shared_dialing_code_lists_main_region_first(countries: Resolver) -> None:
+def test_shared_dialing_code_main_region_first(countries: Resolver) -> None:
     plus_one = countries.resolve("+1")
     assert isinstance(plus_one, Ambiguous)
     assert plus_one.candidates[0].id == "us"
@@ -201,7 +201,7 @@ def test_shared_dialing_code_lists_main_region_first(countries: Resolver) -> Non
 # Virtual-only entries
 
 
-def test_virtual_entry_never_answers_plain_query(countries: Resolver) -> None:
+def test_virtual_never_answers_plain_query(countries: Resolver) -> None:
     for case in COUNTRY_CASES:
         words = normalize(case.query).split()
         if "virtual" in words or case.query.casefold().endswith("_v"):
@@ -220,7 +220,7 @@ def test_virtual_query_answers_only_virtual(countries: Resolver) -> None:
     assert {candidate.id for candidate in result.candidates} == {"us_v", "ca_v"}
 
 
-def test_virtual_query_without_virtual_entry_suggests_sim_one(countries: Resolver) -> None:
+def test_virtual_missing_suggests_sim_entry(countries: Resolver) -> None:
     result = countries.resolve("virtual Japan")
     assert isinstance(result, NotFound)
     assert [candidate.id for candidate in result.suggestions] == ["jp"]
@@ -362,12 +362,13 @@ def test_numeric_ids_attach_by_name() -> None:
 
 
 def test_unknown_name_attaches_by_iso_id() -> None:
-    resolver = Resolver.for_countries([Country(country_id="fr", name="Hexagone"), Country(country_id="es", name="Spain")])
+    catalog = [Country(country_id="fr", name="Hexagone"), Country(country_id="es", name="Spain")]
+    resolver = Resolver.for_countries(catalog)
     assert resolved_id(resolver.resolve("France")) == "fr"
     assert resolved_id(resolver.resolve("Frankreich")) == "fr"
 
 
-def test_catalog_with_shared_bracket_name_is_ambiguous() -> None:
+def test_shared_bracket_name_is_ambiguous() -> None:
     resolver = Resolver.for_countries(
         [Country(country_id="c1", name="Korea (South)"), Country(country_id="c2", name="Korea (North)")]
     )
@@ -386,7 +387,8 @@ def test_alias_group_goes_to_usual_name() -> None:
 
 
 def test_alias_group_follows_other_name() -> None:
-    resolver = Resolver.for_services([Service(service_id="twitter", name="Twitter"), Service(service_id="fb", name="Meta")])
+    catalog = [Service(service_id="twitter", name="Twitter"), Service(service_id="fb", name="Meta")]
+    resolver = Resolver.for_services(catalog)
     assert resolved_id(resolver.resolve("X")) == "twitter"
     assert resolved_id(resolver.resolve("Facebook")) == "fb"
 

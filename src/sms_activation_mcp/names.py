@@ -27,10 +27,11 @@ _LEADING_ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
 
 
 def _is_optional_mark(char: str) -> bool:
-    """Tell whether `char` is an accent a writer may leave out.
+    """Return whether `char` is an accent that writers may leave out.
 
-    Marks of scripts up to Arabic (U+0900) and the generic combining blocks are
-    optional. Marks of Indic, Thai and Japanese scripts are part of the letter and stay.
+    Combining marks below U+0900 (Latin, Greek, Cyrillic, Hebrew, Arabic and their
+    neighbours) and in the generic combining blocks are optional. Marks of Indic, Thai
+    and Japanese scripts are part of the letter, so they stay.
     """
     if unicodedata.category(char) != "Mn":
         return False
@@ -55,10 +56,13 @@ def _fold_char(char: str) -> str:
 
 
 def _ascii_fold_table() -> dict[int, str]:
-    table = {}
+    table = {code: " " for code in range(128)}
     for code in range(128):
         char = chr(code)
-        table[code] = char.lower() if char.isalnum() else ("" if char in _APOSTROPHES else " ")
+        if char.isalnum():
+            table[code] = char.lower()
+        elif char in _APOSTROPHES:
+            table[code] = ""
     table[ord("&")] = " and "
     return table
 

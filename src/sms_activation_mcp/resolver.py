@@ -4,7 +4,7 @@ One `Resolver` serves either catalog. Its constructor indexes the catalog once, 
 `resolve` then works through these steps, stopping at the first that decides:
 
 1. A query that is exactly an entry's id resolves to that entry.
-2. A country query containing the word "virtual" is matched against virtual-only
+2. A country query that contains the word "virtual" is matched against virtual-only
    entries alone, and every other query against the remaining entries alone.
 3. A country query of digits, with or without "+" or "00", is a dialing code.
 4. An exact match of the normalized query wins, at the strongest level that has one:
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
@@ -57,7 +57,7 @@ MIN_FUZZY_LENGTH = 4
 MAX_CANDIDATES = 5
 MAX_SUGGESTIONS = 3
 
-# Virtual-only entries rank this much lower in search results unless the query says "virtual".
+# Virtual-only entries rank this much lower in search results, unless the query contains the word "virtual".
 VIRTUAL_SEARCH_PENALTY = 5.0
 
 _VIRTUAL_WORD = "virtual"
@@ -66,6 +66,9 @@ _VIRTUAL_FILLER_WORDS = frozenset({"number", "numbers", "only"})
 # Words too common in names to pick fuzzy candidates by.
 _STOP_WORDS = frozenset({"of", "the", "and"})
 _MAX_QUERY_WORDS = 8
+
+# A word in more names than this is common, and picks fuzzy candidates only when the query has no rarer word.
+COMMON_WORD_NAMES = 50
 
 MatchedBy = Literal["id", "name", "alias", "code", "fuzzy"]
 
@@ -117,13 +120,13 @@ class _Level(IntEnum):
 
 _MATCHED_BY: dict[_Level, MatchedBy] = {_Level.NAME: "name", _Level.CODE: "code", _Level.ALIAS: "alias"}
 
-# The fuzzy score of a name is the best of: the rapidfuzz ratio of the whole strings
-# (typos, for names of at least MIN_FUZZY_LENGTH characters), WORD_MATCH_SCORE when
-# every word of the query is a word of the name ("Korea" in "North Korea"), and the
-# rapidfuzz partial ratio times PARTIAL_WEIGHT when the name is at least
-# PARTIAL_MIN_LENGTH_RATIO times as long as the query ("Guin" in "Guinea").
-# PARTIAL_WEIGHT keeps a fragment under the acceptance threshold, so a fragment alone
-# can make a query ambiguous but never resolve it.
+# The fuzzy score of a name is the best of three scores. The rapidfuzz ratio of the whole
+# strings catches typos, in names of at least MIN_FUZZY_LENGTH characters.
+# WORD_MATCH_SCORE applies when every word of the query is a word of the name ("Korea" in
+# "North Korea"). The rapidfuzz partial ratio times PARTIAL_WEIGHT catches a fragment
+# ("Guin" in "Guinea") in a name at least PARTIAL_MIN_LENGTH_RATIO times as long as the
+# query. PARTIAL_WEIGHT keeps a fragment under the acceptance threshold, so a fragment
+# alone can make a query ambiguous but never resolve it.
 WORD_MATCH_SCORE = 95.0
 PARTIAL_WEIGHT = 0.79
 PARTIAL_MIN_LENGTH_RATIO = 1.5
@@ -272,6 +275,14 @@ def _is_code_query(compact_query: str) -> bool:
     return compact_query.isascii() and compact_query.isdigit()
 
 
+def _starting_with(ordered: Sequence[str], prefix: str) -> Iterator[str]:
+    """Yield the strings of a sorted sequence that start with `prefix`."""
+    position = bisect.bisect_left(ordered, prefix)
+    while position < len(ordered) and ordered[position].startswith(prefix):
+        yield ordered[position]
+        position += 1
+
+
 class _Partition:
     """The lookup structures over one set of entries: the virtual-only ones or the others."""
 
@@ -308,7 +319,11 @@ class _Partition:
             holders.sort(key=lambda member: (code not in entries[member].main_region_of, member))
 
         self._tokens = sorted(self._texts_by_token)
-        self._compact_texts = sorted((compact(text), index) for index, text in enumerate(self._texts))
+        # Distinct texts can share a compact form, as "e bay" and "ebay" do.
+        self._texts_by_compact: dict[str, list[int]] = {}
+        for index, text in enumerate(self._texts):
+            self._texts_by_compact.setdefault(compact(text), []).append(index)
+        self._compact_texts = sorted(self._texts_by_compact)
 
     def _add_searchable(self, text: str, member: int, text_index: dict[str, int]) -> None:
         index = text_index.get(text)
@@ -347,13 +362,19 @@ class _Partition:
 
         How a name is scored is described at WORD_MATCH_SCORE. Scores under `floor` are left out.
         """
-        candidates = self._candidate_texts(query)
         query_words = set(query.split())
-        texts = {index: self._texts[index] for index in candidates}
-        long_enough = {index: text for index, text in texts.items() if len(text) >= MIN_FUZZY_LENGTH}
-        longer = {index: text for index, text in texts.items() if len(text) >= PARTIAL_MIN_LENGTH_RATIO * len(query)}
+        text_scores: dict[int, float] = {}
+        long_enough: dict[int, str] = {}
+        longer: dict[int, str] = {}
+        for index in self._candidate_texts(query):
+            text = self._texts[index]
+            if query_words <= self._text_words[index]:
+                text_scores[index] = WORD_MATCH_SCORE
+            if len(text) >= MIN_FUZZY_LENGTH:
+                long_enough[index] = text
+            if len(text) >= PARTIAL_MIN_LENGTH_RATIO * len(query):
+                longer[index] = text
 
-        text_scores = {index: WORD_MATCH_SCORE for index in candidates if query_words <= self._text_words[index]}
         for scorer, weight, choices in ((fuzz.ratio, 1.0, long_enough), (fuzz.partial_ratio, PARTIAL_WEIGHT, longer)):
             matches = process.extract(query, choices, scorer=scorer, limit=None, score_cutoff=floor / weight)
             for _, score, index in matches:
@@ -368,39 +389,45 @@ class _Partition:
         return scores
 
     def _candidate_texts(self, query: str) -> set[int]:
-        """Pick the names worth scoring: those sharing a word, word prefix or near-identical word with the query.
+        """Pick the names worth scoring, so that a resolution stays well under a millisecond on thousands of names.
 
-        Scoring only these keeps a resolution well under a millisecond on thousands of
-        names. Names close to the whole query, as in a missing space, are added too.
+        Each word of the query brings the names with that word, a word it begins, or a
+        word it nearly equals. A common word ("games", "republic") brings none when the
+        query has a rarer one. A one-word query that is in no name also brings the names
+        close to it as a whole, as for a missing space in "unitedkingdon".
         """
-        found: set[int] = set()
         words = [word for word in query.split() if word not in _STOP_WORDS][:_MAX_QUERY_WORDS]
+        has_rare_word = any(len(self._texts_by_token.get(word, ())) <= COMMON_WORD_NAMES for word in words)
+
+        found: set[int] = set()
+        unknown = False
         for word in words:
-            found.update(self._texts_by_token.get(word, ()))
+            texts = self._texts_by_token.get(word, [])
+            if has_rare_word and len(texts) > COMMON_WORD_NAMES:
+                continue
+
+            found.update(texts)
+            unknown = unknown or not texts
             if len(word) >= 3:
-                start = bisect.bisect_left(self._tokens, word)
-                for token in self._tokens[start:]:
-                    if not token.startswith(word):
-                        break
+                for token in _starting_with(self._tokens, word):
                     found.update(self._texts_by_token[token])
             if len(word) >= MIN_FUZZY_LENGTH:
                 for token, _, _ in process.extract(word, self._tokens, scorer=fuzz.ratio, score_cutoff=75, limit=10):
                     found.update(self._texts_by_token[token])
 
-        for _, _, index in process.extract(query, self._texts, scorer=fuzz.ratio, score_cutoff=70, limit=10):
-            found.add(index)
+        if unknown and len(words) == 1:
+            for _, _, index in process.extract(query, self._texts, scorer=fuzz.ratio, score_cutoff=70, limit=10):
+                found.add(index)
         return found
 
     def prefix_scores(self, compact_query: str) -> dict[int, float]:
         """Score the members with a name that starts with the query: 90, up to 99 as the query covers more of it."""
         scores: dict[int, float] = {}
-        start = bisect.bisect_left(self._compact_texts, (compact_query, -1))
-        for text, index in self._compact_texts[start:]:
-            if not text.startswith(compact_query):
-                break
+        for text in _starting_with(self._compact_texts, compact_query):
             score = 90.0 + 9.0 * len(compact_query) / len(text)
-            for member in self._text_members[index]:
-                scores[member] = max(score, scores.get(member, 0.0))
+            for index in self._texts_by_compact[text]:
+                for member in self._text_members[index]:
+                    scores[member] = max(score, scores.get(member, 0.0))
         return scores
 
 
@@ -462,7 +489,7 @@ class Resolver:
         return cls(entries, knowledge, fuzzy_accept=SERVICE_FUZZY_ACCEPT)
 
     def resolve(self, query: str) -> Resolution:
-        """Resolve `query` to one entry, or say which entries it could mean, or that none fits."""
+        """Resolve `query` to one entry, or return the entries it may mean, or `NotFound`."""
         normalized = normalize(query) if len(query) <= MAX_QUERY_LENGTH else ""
         if not normalized:
             return NotFound(query, ())
@@ -488,7 +515,7 @@ class Resolver:
 
         An exact name, id or code scores 100, a name that starts with the query 90 to 99,
         and a fuzzy match its fuzzy score. Virtual-only entries rank VIRTUAL_SEARCH_PENALTY
-        lower unless the query says "virtual", and then they are the only ones listed.
+        lower, unless the query contains the word "virtual", and then they are the only ones listed.
         An empty query matches nothing.
         """
         normalized = normalize(query) if len(query) <= MAX_QUERY_LENGTH else ""
@@ -512,7 +539,7 @@ class Resolver:
         return [self._candidate(member, score) for member, score in ranked[:limit]]
 
     def _split_virtual(self, normalized: str) -> tuple[bool, str]:
-        """Tell whether the query asks for a virtual-only entry, and return it without the words saying so."""
+        """Return whether the query requests a virtual-only entry, and the query without the words that request it."""
         words = normalized.split()
         if self._virtual is None or _VIRTUAL_WORD not in words:
             return False, normalized
