@@ -42,7 +42,10 @@ BUILD_ROUNDS = 30
 
 
 def score_cases(resolver: Resolver, cases: Sequence[Case]) -> dict[str, int]:
-    """Count right and wrong outcomes. A `Resolved` result for an ambiguous or unknown query is a confident wrong one."""
+    """Count right and wrong outcomes.
+
+    A `Resolved` result for a query labeled ambiguous or not found is a confident wrong one.
+    """
     counts = {"resolvable": 0, "top1_right": 0, "unresolvable": 0, "confident_wrong": 0, "outcome_right": 0}
     for case in cases:
         result = resolver.resolve(case.query)

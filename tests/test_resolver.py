@@ -198,6 +198,34 @@ def test_shared_dialing_code_main_region_first(countries: Resolver) -> None:
     assert [candidate.id for candidate in plus_seven.candidates] == ["ru", "kz"]
 
 
+# Fuzzy rules
+
+
+@pytest.mark.parametrize(("query", "suggested"), [("Germ", "de"), ("Mars", "mh"), ("Guinea Biss", "gw")])
+def test_fragment_never_resolves(countries: Resolver, query: str, suggested: str) -> None:
+    result = countries.resolve(query)
+    assert isinstance(result, NotFound), result
+    assert result.suggestions[0].id == suggested
+
+
+def test_region_name_only_suggests(countries: Resolver) -> None:
+    result = countries.resolve("Africa")
+    assert isinstance(result, NotFound), result
+    assert result.suggestions[0].id == "za"
+
+
+def test_short_name_not_typo_matched(services: Resolver) -> None:
+    assert isinstance(services.resolve("Kick"), NotFound)
+    assert resolved_id(services.resolve("Kik")) == "kk"
+
+
+def test_service_typo_needs_closer_match(services: Resolver) -> None:
+    rumble = services.resolve("Rumble")
+    assert isinstance(rumble, NotFound), rumble
+    assert [candidate.id for candidate in rumble.suggestions] == ["bb"]
+    assert resolved_id(services.resolve("Bumblee")) == "bb"
+
+
 # Virtual-only entries
 
 

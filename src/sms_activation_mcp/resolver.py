@@ -125,11 +125,15 @@ _MATCHED_BY: dict[_Level, MatchedBy] = {_Level.NAME: "name", _Level.CODE: "code"
 # WORD_MATCH_SCORE applies when every word of the query is a word of the name ("Korea" in
 # "North Korea"). The rapidfuzz partial ratio times PARTIAL_WEIGHT catches a fragment
 # ("Guin" in "Guinea") in a name at least PARTIAL_MIN_LENGTH_RATIO times as long as the
-# query. PARTIAL_WEIGHT keeps a fragment under the acceptance threshold, so a fragment
-# alone can make a query ambiguous but never resolve it.
+# query. A fragment scores at most FRAGMENT_MAX_SCORE, under both acceptance thresholds,
+# so it can make a query ambiguous but never resolve it. A name longer or shorter than
+# the query by more than MAX_TYPO_LENGTH_CHANGE characters counts as a fragment too,
+# because typos seldom add or drop two letters ("Germ" and "German").
 WORD_MATCH_SCORE = 95.0
 PARTIAL_WEIGHT = 0.79
+FRAGMENT_MAX_SCORE = 100 * PARTIAL_WEIGHT
 PARTIAL_MIN_LENGTH_RATIO = 1.5
+MAX_TYPO_LENGTH_CHANGE = 1
 
 
 @dataclass(frozen=True)
@@ -315,6 +319,8 @@ class _Partition:
                 for text in knowledge.groups[group].names:
                     self._add_searchable(text, member, text_index)
 
+        # NOTE: after the main region, entries sharing a code keep catalog order, so "+1"
+        # lists Antigua before Canada, and Canada falls outside the first MAX_CANDIDATES.
         for code, holders in self._codes.items():
             holders.sort(key=lambda member: (code not in entries[member].main_region_of, member))
 
@@ -375,10 +381,16 @@ class _Partition:
             if len(text) >= PARTIAL_MIN_LENGTH_RATIO * len(query):
                 longer[index] = text
 
-        for scorer, weight, choices in ((fuzz.ratio, 1.0, long_enough), (fuzz.partial_ratio, PARTIAL_WEIGHT, longer)):
-            matches = process.extract(query, choices, scorer=scorer, limit=None, score_cutoff=floor / weight)
-            for _, score, index in matches:
-                text_scores[index] = max(score * weight, text_scores.get(index, 0.0))
+        for _, score, index in process.extract(query, long_enough, scorer=fuzz.ratio, limit=None, score_cutoff=floor):
+            if abs(len(long_enough[index]) - len(query)) > MAX_TYPO_LENGTH_CHANGE:
+                score = min(score, FRAGMENT_MAX_SCORE)
+            text_scores[index] = max(score, text_scores.get(index, 0.0))
+
+        fragments = process.extract(
+            query, longer, scorer=fuzz.partial_ratio, limit=None, score_cutoff=floor / PARTIAL_WEIGHT
+        )
+        for _, score, index in fragments:
+            text_scores[index] = max(score * PARTIAL_WEIGHT, text_scores.get(index, 0.0))
 
         scores: dict[int, float] = {}
         for index, score in text_scores.items():
