@@ -89,6 +89,7 @@ class Runtime:
         self.limits = limits or SpendLimits()
         self._data_dir = data_dir or settings.data_dir or default_data_dir()
         self._ledgers: dict[bool, Ledger] = {}
+        self._recorded: dict[str, tuple[object, ...]] = {}
         self.catalog = Catalog(provider, ttl_seconds=settings.catalog_ttl_seconds)
         self._resolvers: dict[str, tuple[object, Resolver]] = {}
         self._orders_in_flight: dict[tuple[str, str], str] = {}
@@ -110,11 +111,28 @@ class Runtime:
         return await anyio.to_thread.run_sync(operation)
 
     async def record(self, activation: Activation) -> None:
-        """Store the activation's latest state; a ledger failure is logged, never lost on the agent."""
+        """Store the activation's latest state; a ledger failure is logged, never lost on the agent.
+
+        A state this process has already written is not written again, so polling costs no
+        ledger write until something changes.
+        """
+        state = (
+            activation.updated_at,
+            activation.status,
+            activation.sms_status,
+            activation.billing_status,
+            activation.sms_code,
+            activation.is_retriable,
+        )
+        if self._recorded.get(activation.activation_id) == state:
+            return
+
         try:
             await self.in_ledger(lambda: self.ledger.record(activation))
         except sqlite3.Error as error:
             logger.warning("could not record activation %s in the ledger: %s", activation.activation_id, error)
+            return
+        self._recorded[activation.activation_id] = state
 
     async def reconcile(self) -> None:
         """Refresh the ledger's active activations from the provider, after a restart."""
