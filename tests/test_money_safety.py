@@ -124,7 +124,7 @@ async def test_reconcile_after_restart(harness: Harness, tmp_path: Path) -> None
     order = await harness.ok("order_number", country="us", service="tg")
     await harness.advance(5000)  # past the sandbox lifetime: the activation expires and is refunded
 
-    settings = make_settings()
+    settings = make_settings(api_key="restarted-test-key")  # a real account's runtime reconciles
     provider = PlatfoneProvider(
         SANDBOX_API_KEY,
         SANDBOX_BASE_URL,

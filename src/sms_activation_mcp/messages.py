@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 from sms_activation_mcp.models import Money
 from sms_activation_mcp.providers import errors
-from sms_activation_mcp.resolver import Ambiguous, Candidate, NotFound
+
+if TYPE_CHECKING:
+    from sms_activation_mcp.resolver import Ambiguous, Candidate, NotFound
 
 
 def _listing(candidates: tuple[Candidate, ...]) -> str:
@@ -17,6 +20,8 @@ def _listing(candidates: tuple[Candidate, ...]) -> str:
 
 def unresolved_name(kind: str, result: Ambiguous | NotFound, *, list_tool: str) -> ToolError:
     """Explain an ambiguous or unknown country or service name."""
+    from sms_activation_mcp.resolver import Ambiguous
+
     query = result.query if len(result.query) <= 60 else result.query[:57] + "..."
     if isinstance(result, Ambiguous):
         return ToolError(

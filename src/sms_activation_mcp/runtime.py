@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import httpx
@@ -23,7 +23,9 @@ from sms_activation_mcp.messages import provider_failure, unresolved_name
 from sms_activation_mcp.models import Activation, Country, Service
 from sms_activation_mcp.providers import ActionNotAllowedError, Provider, ProviderError
 from sms_activation_mcp.providers.platfone import PlatfoneProvider
-from sms_activation_mcp.resolver import Resolved, Resolver
+
+if TYPE_CHECKING:
+    from sms_activation_mcp.resolver import Resolver
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,19 @@ class CatalogKind(Generic[ItemT]):
     build: Callable[[Sequence[ItemT]], Resolver]
 
 
+def _resolver_for_countries(countries: Sequence[Country]) -> Resolver:
+    # Imported on first use: rapidfuzz and the alias tables are not needed to start serving.
+    from sms_activation_mcp.resolver import Resolver
+
+    return Resolver.for_countries(countries)
+
+
+def _resolver_for_services(services: Sequence[Service]) -> Resolver:
+    from sms_activation_mcp.resolver import Resolver
+
+    return Resolver.for_services(services)
+
+
 def build_provider(settings: Settings) -> PlatfoneProvider:
     """Connect to Platfone when an API key is set, otherwise to the in-process sandbox."""
     if settings.api_key is not None and not settings.uses_sandbox:
@@ -54,16 +69,8 @@ def build_provider(settings: Settings) -> PlatfoneProvider:
             settings.api_key.get_secret_value(), settings.api_url, timeout=settings.http_timeout_seconds
         )
 
-    from sms_activation_mcp.sandbox import SandboxConfig, create_app
-
-    config = SandboxConfig(
-        sms_delay_seconds=settings.sandbox_sms_delay_seconds,
-        cancel_after_seconds=settings.sandbox_cancel_after_seconds,
-        lifetime_seconds=settings.sandbox_lifetime_seconds,
-        balance_cents=settings.sandbox_balance_cents,
-    )
     # raise_app_exceptions=False: a sandbox fault that drops the connection arrives as a 500, as over a socket.
-    transport = httpx.ASGITransport(app=create_app(config), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=LazySandbox(settings), raise_app_exceptions=False)
     return PlatfoneProvider(
         SANDBOX_API_KEY,
         SANDBOX_BASE_URL,
@@ -71,6 +78,27 @@ def build_provider(settings: Settings) -> PlatfoneProvider:
         transport=transport,
         is_sandbox=True,
     )
+
+
+class LazySandbox:
+    """The in-process sandbox app, created on its first request so that the server starts sooner."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._app: Callable[..., Awaitable[None]] | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            from sms_activation_mcp.sandbox import SandboxConfig, create_app
+
+            config = SandboxConfig(
+                sms_delay_seconds=self._settings.sandbox_sms_delay_seconds,
+                cancel_after_seconds=self._settings.sandbox_cancel_after_seconds,
+                lifetime_seconds=self._settings.sandbox_lifetime_seconds,
+                balance_cents=self._settings.sandbox_balance_cents,
+            )
+            self._app = create_app(config)
+        await self._app(scope, receive, send)
 
 
 class Runtime:
@@ -135,7 +163,12 @@ class Runtime:
         self._recorded[activation.activation_id] = state
 
     async def reconcile(self) -> None:
-        """Refresh the ledger's active activations from the provider, after a restart."""
+        """Refresh the ledger's active activations from the provider, after a restart.
+
+        The in-process sandbox starts empty in every process, so it has nothing to reconcile.
+        """
+        if self.settings.uses_sandbox:
+            return
         try:
             await self.provider.get_balance()  # learns whether the API is a sandbox before choosing the ledger
             entries = await self.in_ledger(self.ledger.active)
@@ -196,6 +229,8 @@ class Runtime:
         return await self._search(SERVICES, query)
 
     async def _resolve(self, kind: CatalogKind[ItemT], query: str) -> ItemT:
+        from sms_activation_mcp.resolver import Resolved
+
         snapshot = await kind.fetch(self)
         result = self._resolver(kind, snapshot).resolve(query)
         if not isinstance(result, Resolved):
@@ -216,6 +251,8 @@ class Runtime:
 
     async def matching_ids(self, kind: CatalogKind[ItemT], names: Sequence[str]) -> set[str]:
         """Resolve names like tool arguments; a name that fits no single entry matches nothing."""
+        from sms_activation_mcp.resolver import Resolved
+
         snapshot = await kind.fetch(self)
         resolver = self._resolver(kind, snapshot)
         ids = set()
@@ -258,5 +295,5 @@ class Runtime:
         await self.provider.aclose()
 
 
-COUNTRIES: CatalogKind[Country] = CatalogKind("country", "list_countries", Runtime.countries, Resolver.for_countries)
-SERVICES: CatalogKind[Service] = CatalogKind("service", "list_services", Runtime.services, Resolver.for_services)
+COUNTRIES: CatalogKind[Country] = CatalogKind("country", "list_countries", Runtime.countries, _resolver_for_countries)
+SERVICES: CatalogKind[Service] = CatalogKind("service", "list_services", Runtime.services, _resolver_for_services)
