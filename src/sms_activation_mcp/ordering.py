@@ -94,18 +94,15 @@ async def _estimate_price(runtime: Runtime, country: Country, service: Service) 
 
 
 async def _check_allowed(runtime: Runtime, country: Country, service: Service) -> None:
-    if runtime.limits.allowed_countries:
-        allowed = await runtime.matching_ids(COUNTRIES, runtime.limits.allowed_countries)
-        if country.country_id not in allowed:
+    checks = (
+        (COUNTRIES, runtime.limits.allowed_countries, ALLOWED_COUNTRIES_ENV, country.country_id, country.name),
+        (SERVICES, runtime.limits.allowed_services, ALLOWED_SERVICES_ENV, service.service_id, service.name),
+    )
+    for kind, allowed_names, variable, item_id, item_name in checks:
+        if not allowed_names:
+            continue
+        if item_id not in await runtime.matching_ids(kind, allowed_names):
             raise ToolError(
-                f"The owner of this server allows orders only in {', '.join(runtime.limits.allowed_countries)} "
-                f"({ALLOWED_COUNTRIES_ENV}); {country.name} is not among them. Choose one of those countries."
-            )
-
-    if runtime.limits.allowed_services:
-        allowed = await runtime.matching_ids(SERVICES, runtime.limits.allowed_services)
-        if service.service_id not in allowed:
-            raise ToolError(
-                f"The owner of this server allows orders only for {', '.join(runtime.limits.allowed_services)} "
-                f"({ALLOWED_SERVICES_ENV}); {service.name} is not among them. Choose one of those services."
+                f"The owner of this server allows only these {kind.noun_plural}: {', '.join(allowed_names)} "
+                f"({variable}); {item_name} is not among them. Choose one of those {kind.noun_plural}."
             )

@@ -44,6 +44,7 @@ class CatalogKind(Generic[ItemT]):
     """How to fetch, index and name one catalog, so both catalogs share one code path."""
 
     noun: str
+    noun_plural: str
     list_tool: str
     fetch: Callable[[Runtime], Awaitable[CatalogSnapshot[ItemT]]]
     build: Callable[[Sequence[ItemT]], Resolver]
@@ -249,7 +250,7 @@ class Runtime:
         found = self._resolver(kind, snapshot).search(query, limit=SEARCH_LIMIT)
         return [item for candidate in found if (item := snapshot.get(candidate.id)) is not None]
 
-    async def matching_ids(self, kind: CatalogKind[ItemT], names: Sequence[str]) -> set[str]:
+    async def matching_ids(self, kind: CatalogKind[Any], names: Sequence[str]) -> set[str]:
         """Resolve names like tool arguments; a name that fits no single entry matches nothing."""
         from sms_activation_mcp.resolver import Resolved
 
@@ -295,5 +296,9 @@ class Runtime:
         await self.provider.aclose()
 
 
-COUNTRIES: CatalogKind[Country] = CatalogKind("country", "list_countries", Runtime.countries, _resolver_for_countries)
-SERVICES: CatalogKind[Service] = CatalogKind("service", "list_services", Runtime.services, _resolver_for_services)
+COUNTRIES: CatalogKind[Country] = CatalogKind(
+    "country", "countries", "list_countries", Runtime.countries, _resolver_for_countries
+)
+SERVICES: CatalogKind[Service] = CatalogKind(
+    "service", "services", "list_services", Runtime.services, _resolver_for_services
+)

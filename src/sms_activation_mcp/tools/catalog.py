@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
@@ -20,6 +21,8 @@ from sms_activation_mcp.results import (
 )
 from sms_activation_mcp.runtime import Runtime
 
+ItemT = TypeVar("ItemT")
+
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 
 
@@ -27,6 +30,16 @@ def _compact(pairs: list[tuple[str, str]], total: int) -> str:
     shown = "; ".join(f"{item_id} {name}" for item_id, name in pairs)
     more = f" ({total - len(pairs)} more: raise limit or give a query)" if total > len(pairs) else ""
     return f"{shown}{more}" if pairs else "Nothing matched."
+
+
+async def _page(
+    search: Callable[[str | None], Awaitable[list[ItemT]]], query: str | None, limit: int | None
+) -> tuple[list[ItemT], int]:
+    """Check the list arguments, search, and return the entries to show with the number that matched."""
+    text = arguments.query(query)
+    limit = arguments.integer_in_range("limit", limit, 1, arguments.MAX_LIST_LIMIT)
+    matches = await search(text)
+    return (matches[:limit] if limit else matches), len(matches)
 
 
 def register(app: MCPServer, runtime: Runtime) -> None:
@@ -37,14 +50,11 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         Give `query` to search by name, ISO code or dialing code. Ids ending in _v are
         virtual-only numbers. order_number also accepts names, so listing is optional.
         """
-        search = arguments.query(query)
-        limit = arguments.integer_in_range("limit", limit, 1, arguments.MAX_LIST_LIMIT)
-        matches = await runtime.search_countries(search)
-        shown = matches[:limit] if limit else matches
+        shown, total = await _page(runtime.search_countries, query, limit)
 
         items = [CountryItem(country_id=c.country_id, name=c.name, virtual_only=c.virtual_only) for c in shown]
-        result = CountryList(sandbox=runtime.sandbox, countries=items, total=len(matches), returned=len(items))
-        return respond(result, _compact([(c.country_id, c.name) for c in shown], len(matches)))
+        result = CountryList(sandbox=runtime.sandbox, countries=items, total=total, returned=len(items))
+        return respond(result, _compact([(c.country_id, c.name) for c in shown], total))
 
     @app.tool(title="List services", annotations=READ_ONLY)
     async def list_services(query: QueryArg = None, limit: LimitArg = None) -> Annotated[CallToolResult, ServiceList]:
@@ -53,14 +63,11 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         Give `query` to search by name. The service `other` receives SMS from any
         service that is not listed. order_number also accepts names.
         """
-        search = arguments.query(query)
-        limit = arguments.integer_in_range("limit", limit, 1, arguments.MAX_LIST_LIMIT)
-        matches = await runtime.search_services(search)
-        shown = matches[:limit] if limit else matches
+        shown, total = await _page(runtime.search_services, query, limit)
 
         items = [ServiceItem(service_id=s.service_id, name=s.name, prohibited=s.prohibited) for s in shown]
-        result = ServiceList(sandbox=runtime.sandbox, services=items, total=len(matches), returned=len(items))
-        return respond(result, _compact([(s.service_id, s.name) for s in shown], len(matches)))
+        result = ServiceList(sandbox=runtime.sandbox, services=items, total=total, returned=len(items))
+        return respond(result, _compact([(s.service_id, s.name) for s in shown], total))
 
     @app.tool(title="Check price", annotations=READ_ONLY)
     async def check_price(country: CountryArg, service: ServiceArg) -> Annotated[CallToolResult, PriceResult]:
