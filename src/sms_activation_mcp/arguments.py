@@ -51,7 +51,7 @@ QueryArg = Annotated[
 LimitArg = Annotated[
     int | None,
     Field(
-        description="Most entries to return; all when omitted.",
+        description="Maximum number of entries to return; all when omitted.",
         json_schema_extra={"minimum": 1, "maximum": MAX_LIST_LIMIT},
     ),
 ]

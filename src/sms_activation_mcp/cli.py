@@ -62,7 +62,7 @@ def _serve(settings: Settings) -> int:
 
     try:
         app = build_server(settings)
-    except ValueError as error:  # a malformed PLATFONE_API_URL or limit; the message never holds the key
+    except ValueError as error:  # a malformed PLATFONE_API_URL or limit; the message never contains the key
         return _invalid(error)
     mode = "sandbox" if settings.uses_sandbox else settings.api_url
     logger.info("serving MCP on stdio against %s", mode)

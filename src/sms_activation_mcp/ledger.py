@@ -61,8 +61,7 @@ _CHARGED_IN_WINDOW = (
 )
 # An activation past its expiry time is over even before a poll records it as expired.
 _WAITING_FOR_FIRST_SMS = (
-    f"status = '{ActivationStatus.ACTIVE.value}' AND sms_status = '{SmsStatus.REQUESTED.value}'"
-    " AND expires_at > ?"
+    f"status = '{ActivationStatus.ACTIVE.value}' AND sms_status = '{SmsStatus.REQUESTED.value}' AND expires_at > ?"
 )
 
 _SCHEMA = (
@@ -233,8 +232,7 @@ class Ledger:
             _check_budget(connection, limits, hold_cents, now_seconds)
 
             cursor = connection.execute(
-                "INSERT INTO pending_orders (country_id, service_id, hold_cents, created_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO pending_orders (country_id, service_id, hold_cents, created_at) VALUES (?, ?, ?, ?)",
                 (country_id, service_id, hold_cents, now_seconds),
             )
             hold_id = cursor.lastrowid
@@ -320,10 +318,7 @@ class Ledger:
         oldest_first: bool = False,
     ) -> builtins.list[LedgerEntry]:
         direction = "ASC" if oldest_first else "DESC"
-        query = (
-            f"SELECT * FROM activations WHERE {where}"
-            f" ORDER BY created_at {direction}, activation_id {direction}"
-        )
+        query = f"SELECT * FROM activations WHERE {where} ORDER BY created_at {direction}, activation_id {direction}"
         if limit is not None:
             query += f" LIMIT {int(limit)}"
 
@@ -389,9 +384,7 @@ class Ledger:
             connection.execute("COMMIT")
 
 
-def _check_duplicate(
-    connection: sqlite3.Connection, country_id: str, service_id: str, now_seconds: int
-) -> None:
+def _check_duplicate(connection: sqlite3.Connection, country_id: str, service_id: str, now_seconds: int) -> None:
     row = connection.execute(
         f"""
         SELECT activation_id, cancelable_after FROM activations
@@ -421,9 +414,7 @@ def _check_max_active(connection: sqlite3.Connection, limits: SpendLimits, now_s
         raise TooManyActiveError(max_active=limits.max_active, waiting=waiting, pending=pending)
 
 
-def _check_budget(
-    connection: sqlite3.Connection, limits: SpendLimits, hold_cents: int, now_seconds: int
-) -> None:
+def _check_budget(connection: sqlite3.Connection, limits: SpendLimits, hold_cents: int, now_seconds: int) -> None:
     budget = limits.daily_budget_cents
     if budget is None:
         return

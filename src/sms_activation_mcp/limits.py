@@ -209,8 +209,7 @@ class DuplicateOrderError(LimitError):
             cancel_hint = "It cannot be cancelled, so wait for its SMS or for it to expire."
         else:
             cancel_hint = (
-                "To order again, cancel it with cancel_activation,"
-                f" possible from {_iso_utc(cancelable_after)}."
+                f"To order again, cancel it with cancel_activation, possible from {_iso_utc(cancelable_after)}."
             )
         super().__init__(
             f"Activation {activation_id} ({service_id} in {country_id}) is still waiting for its first SMS."

@@ -78,7 +78,7 @@ def provider_failure(error: errors.ProviderError, *, action: str, activation_id:
         )
     if isinstance(error, errors.ActionNotAllowedError):
         return ToolError(
-            f"The provider refused to {action} {subject}: {error.message} Call check_sms to see its state."
+            f"The provider rejected the {action} of {subject}: {error.message} Call check_sms to see its state."
         )
     if isinstance(error, errors.RateLimitedError):
         wait = f" Wait {round(error.retry_after)} seconds before calling again." if error.retry_after else ""

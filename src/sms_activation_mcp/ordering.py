@@ -35,7 +35,7 @@ async def place_order(
     quality_factor: int | None,
     order_id: str | None,
 ) -> Activation:
-    """Order a number after checking the owner's limits; the ledger holds its price meanwhile."""
+    """Order a number within the owner's limits, with its price reserved in the ledger until the order settles."""
     await _check_allowed(runtime, country, service)
     upstream_max = runtime.limits.effective_max_price(max_price)
     hold_cents = upstream_max if upstream_max is not None else await _estimate_price(runtime, country, service)
@@ -72,7 +72,7 @@ async def _hold(runtime: Runtime, country: Country, service: Service, hold_cents
             )
         )
     except LimitError as error:
-        logger.info("order %s/%s refused by the %s limit", country.country_id, service.service_id, error.limit_name)
+        logger.info("order %s/%s rejected by the %s limit", country.country_id, service.service_id, error.limit_name)
         raise ToolError(error.message) from None
 
 

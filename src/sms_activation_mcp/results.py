@@ -1,6 +1,6 @@
 """The structured results of the tools, as their output schemas publish them.
 
-Money is integer cents with a display string; times are ISO 8601 UTC with the
+Money is integer cents with a display string. Times are ISO 8601 UTC with the
 seconds remaining, so an agent does not have to do date arithmetic.
 """
 

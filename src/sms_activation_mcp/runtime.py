@@ -1,4 +1,4 @@
-"""What the tools share while the server runs: the provider, the catalog and name resolution."""
+"""Shared state of the running server: the provider, the catalog, the ledger and name resolution."""
 
 from __future__ import annotations
 
@@ -197,13 +197,13 @@ class Runtime:
     ) -> T:
         """Run one provider request, turning its failure into a tool error for the agent.
 
-        `explain_refusal` builds the message when the provider refuses the action in the
+        `explain_refusal` builds the message when the provider rejects the action in the
         activation's current state, from a fresh read of that state.
         """
         try:
             return await request()
         except ActionNotAllowedError as error:
-            logger.info("%s refused for %s: %r", action, activation_id or "-", error)
+            logger.info("%s rejected for %s: %r", action, activation_id or "-", error)
             if explain_refusal is None:
                 raise provider_failure(error, action=action, activation_id=activation_id) from None
             raise ToolError(await explain_refusal()) from None

@@ -20,7 +20,7 @@ ActiveOnlyArg = Annotated[bool, Field(description="Only activations that are sti
 CountArg = Annotated[
     int,
     Field(
-        description="Most activations to return, newest first (1 to 100).",
+        description="Maximum number of activations to return, newest first (1 to 100).",
         json_schema_extra={"minimum": 1, "maximum": 100},
     ),
 ]
@@ -94,7 +94,7 @@ def register(app: MCPServer, runtime: Runtime) -> None:
 
 
 async def _refreshed(runtime: Runtime, activation: Activation) -> Activation:
-    """Read an active activation's current state; keep the recorded one if the provider cannot say."""
+    """Read an active activation's current state, or keep the recorded one if the provider read fails."""
     if activation.status is not ActivationStatus.ACTIVE:
         return activation
     try:
