@@ -275,17 +275,9 @@ class PlatfoneProvider:
         # Platfone's own sandbox lives under /test/api/ on the production host.
         self._declared_sandbox = is_sandbox or "/test/api/" in base_url
         self._sandbox_header_seen = False
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            headers={
-                "X-Api-Key": api_key,
-                "User-Agent": f"sms-activation-mcp/{__version__}",
-                "Accept": "application/json",
-            },
-            timeout=self._timeout_within(None),
-            limits=LIMITS,
-            transport=transport,
-        )
+        self._api_key = api_key
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r}, is_sandbox={self.is_sandbox})"
@@ -372,7 +364,28 @@ class PlatfoneProvider:
         await self._change_activation(activation_id, "cancel", _cancel_took_effect)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        """Return the shared client, built on first use.
+
+        An httpx client for HTTPS loads the CA bundle when it is built, which takes tens of
+        milliseconds, so building it lazily lets the MCP server answer its first requests sooner.
+        """
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self._base_url,
+                headers={
+                    "X-Api-Key": self._api_key,
+                    "User-Agent": f"sms-activation-mcp/{__version__}",
+                    "Accept": "application/json",
+                },
+                timeout=self._timeout_within(None),
+                limits=LIMITS,
+                transport=self._transport,
+            )
+        return self._client
 
     async def _change_activation(
         self,
@@ -488,7 +501,7 @@ class PlatfoneProvider:
         timeout = self._timeout_within(seconds_left)
 
         try:
-            response = await self._client.request(method, path, json=json, headers=headers, timeout=timeout)
+            response = await self._http().request(method, path, json=json, headers=headers, timeout=timeout)
         except httpx.TimeoutException as error:
             limit = timeout.connect if isinstance(error, httpx.ConnectTimeout) else timeout.read
             raise UpstreamTimeoutError(
@@ -573,7 +586,7 @@ class PlatfoneProvider:
 
     def _redact(self, text: str) -> str:
         """Remove the API key from text bound for a message or log, in case the upstream echoed it."""
-        return text.replace(self._client.headers["X-Api-Key"], "[redacted]")
+        return text.replace(self._api_key, "[redacted]")
 
 
 def _retry_took_effect(activation: Activation, sent_at: datetime) -> bool:
