@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from sms_activation_mcp.limits import SpendLimits
+from sms_activation_mcp.ordering import place_order
 from sms_activation_mcp.providers.platfone import PlatfoneProvider
 from sms_activation_mcp.runtime import SANDBOX_API_KEY, SANDBOX_BASE_URL, Runtime
 from tests.conftest import Harness, make_settings
@@ -119,24 +120,53 @@ async def test_sandbox_ledger_kept_apart(harness: Harness) -> None:
     assert harness.runtime.ledger.list()
 
 
+def account_runtime(harness: Harness, data_dir: Path) -> Runtime:
+    """A runtime as a real account has one (an API key, a ledger in `data_dir`), served by the harness's sandbox."""
+    provider = PlatfoneProvider(
+        SANDBOX_API_KEY, SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=harness.sandbox), is_sandbox=True
+    )
+    return Runtime(make_settings(api_key="account-test-key"), provider, data_dir=data_dir)
+
+
 @pytest.mark.parametrize("settings", [make_settings(sandbox_sms_delay_seconds=10_000)])
 async def test_reconcile_after_restart(harness: Harness, tmp_path: Path) -> None:
-    order = await harness.ok("order_number", country="us", service="tg")
+    first = account_runtime(harness, tmp_path)
+    country, service = await first.resolve_country("us"), await first.resolve_service("tg")
+    order = await place_order(first, country, service, max_price=None, quality_factor=None, order_id=None)
+    await first.aclose()
     await harness.advance(5000)  # past the sandbox lifetime: the activation expires and is refunded
 
-    settings = make_settings(api_key="restarted-test-key")  # a real account's runtime reconciles
-    provider = PlatfoneProvider(
-        SANDBOX_API_KEY,
-        SANDBOX_BASE_URL,
-        transport=httpx.ASGITransport(app=harness.sandbox),
-        is_sandbox=True,
-    )
-    restarted = Runtime(settings, provider, data_dir=tmp_path)
-    assert restarted.ledger.get(order["activation_id"]).status.value == "active"  # type: ignore[union-attr]
-
+    restarted = account_runtime(harness, tmp_path)
+    assert restarted.ledger.get(order.activation_id).status.value == "active"  # type: ignore[union-attr]
     await restarted.reconcile()
 
-    entry = restarted.ledger.get(order["activation_id"])
+    entry = restarted.ledger.get(order.activation_id)
     assert entry is not None
     assert entry.status.value == "expired"
-    await provider.aclose()
+    await restarted.aclose()
+
+
+async def test_unknown_activation_closed_in_ledger(harness: Harness, tmp_path: Path) -> None:
+    first = account_runtime(harness, tmp_path)
+    country, service = await first.resolve_country("us"), await first.resolve_service("tg")
+    order = await place_order(first, country, service, max_price=None, quality_factor=None, order_id=None)
+    await first.aclose()
+    await harness.control.post("/sandbox/reset")  # the sandbox forgets every activation, as after its restart
+
+    restarted = account_runtime(harness, tmp_path)
+    await restarted.reconcile()
+
+    entry = restarted.ledger.get(order.activation_id)
+    assert entry is not None
+    assert entry.status.value == "expired"
+    assert entry.billing_status.value == "released"
+    again = await place_order(restarted, country, service, max_price=None, quality_factor=None, order_id=None)
+    assert again.activation_id != order.activation_id
+    await restarted.aclose()
+
+
+async def test_in_process_sandbox_ledger_is_private(harness: Harness, tmp_path: Path) -> None:
+    await harness.ok("order_number", country="us", service="tg")
+
+    assert not list(tmp_path.glob("*.sqlite3"))
+    assert harness.runtime.ledger.path.parent != tmp_path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timezone
 
@@ -53,10 +54,13 @@ async def place_order(
         except ProviderError as error:
             logger.warning("order %s/%s failed: %r", country.country_id, service.service_id, error)
             if not isinstance(error, UNCERTAIN_OUTCOME):
-                await runtime.in_ledger(lambda: runtime.ledger.abandon_order(pending))
+                with contextlib.suppress(ToolError):  # in_ledger logged it; the order's failure is the news
+                    await runtime.in_ledger(lambda: runtime.ledger.abandon_order(pending))
             raise _order_failure(runtime, error) from None
 
-        await runtime.in_ledger(lambda: runtime.ledger.complete_order(pending, activation))
+        # The number is rented whatever the ledger does now, so a storage failure must not hide it.
+        with contextlib.suppress(ToolError):
+            await runtime.in_ledger(lambda: runtime.ledger.complete_order(pending, activation))
     return activation
 
 

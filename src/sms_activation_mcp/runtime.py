@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,9 +21,10 @@ from sms_activation_mcp.config import Settings
 from sms_activation_mcp.ledger import Ledger, default_data_dir
 from sms_activation_mcp.limits import SpendLimits
 from sms_activation_mcp.messages import provider_failure, unresolved_name
-from sms_activation_mcp.models import Activation, Country, Service
-from sms_activation_mcp.providers import ActionNotAllowedError, Provider, ProviderError
+from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus, Country, Service
+from sms_activation_mcp.providers import ActionNotAllowedError, ActivationNotFoundError, Provider, ProviderError
 from sms_activation_mcp.providers.platfone import PlatfoneProvider
+from sms_activation_mcp.views import activation_from_entry
 
 if TYPE_CHECKING:
     from sms_activation_mcp.resolver import Resolver
@@ -118,6 +120,7 @@ class Runtime:
         self.limits = limits or SpendLimits()
         self._data_dir = data_dir or settings.data_dir or default_data_dir()
         self._ledgers: dict[bool, Ledger] = {}
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._recorded: dict[str, tuple[object, ...]] = {}
         self.catalog = Catalog(provider, ttl_seconds=settings.catalog_ttl_seconds)
         self._resolvers: dict[str, tuple[object, Resolver]] = {}
@@ -132,12 +135,33 @@ class Runtime:
         """The ledger of the account in use: sandbox activations are kept in a file of their own."""
         sandbox = self.sandbox
         if sandbox not in self._ledgers:
-            self._ledgers[sandbox] = Ledger.open(self._data_dir, sandbox=sandbox)
+            self._ledgers[sandbox] = Ledger.open(self._ledger_dir(sandbox), sandbox=sandbox)
         return self._ledgers[sandbox]
 
+    def _ledger_dir(self, sandbox: bool) -> Path:
+        if not (sandbox and self.settings.uses_sandbox):
+            return self._data_dir
+
+        # The in-process sandbox's activations end with this process, so its ledger does too.
+        # A file shared with other processes would list activations that no sandbox knows.
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="sms-activation-mcp-sandbox-")
+        return Path(self._scratch.name)
+
     async def in_ledger(self, operation: Callable[[], T]) -> T:
-        """Run a ledger operation in a worker thread, since sqlite3 blocks."""
-        return await anyio.to_thread.run_sync(operation)
+        """Run a ledger operation in a worker thread, since sqlite3 blocks.
+
+        A storage failure (an unwritable folder, a corrupt file) becomes a tool error for
+        the owner; the owner's limit errors pass through unchanged.
+        """
+        try:
+            return await anyio.to_thread.run_sync(operation)
+        except (sqlite3.Error, OSError) as error:
+            logger.error("the ledger in %s failed: %s", self._data_dir, error)
+            raise ToolError(
+                f"The activation ledger in {self._data_dir} cannot be used ({error}). "
+                "The server's owner must fix SMS_MCP_DATA_DIR or the file's permissions."
+            ) from None
 
     async def record(self, activation: Activation) -> None:
         """Store the activation's latest state; a ledger failure is logged, never lost on the agent.
@@ -158,9 +182,8 @@ class Runtime:
 
         try:
             await self.in_ledger(lambda: self.ledger.record(activation))
-        except sqlite3.Error as error:
-            logger.warning("could not record activation %s in the ledger: %s", activation.activation_id, error)
-            return
+        except ToolError:
+            return  # in_ledger logged it, and the agent's read succeeded
         self._recorded[activation.activation_id] = state
 
     async def reconcile(self) -> None:
@@ -173,19 +196,55 @@ class Runtime:
         try:
             await self.provider.get_balance()  # learns whether the API is a sandbox before choosing the ledger
             entries = await self.in_ledger(self.ledger.active)
-        except (ProviderError, sqlite3.Error) as error:
-            logger.warning("could not reconcile the ledger at start: %r", error)
+        except (ProviderError, ToolError) as error:
+            logger.warning("could not reconcile the ledger at start: %s", error)
             return
 
         for entry in entries:
-            try:
-                activation = await self.provider.get_activation(entry.activation_id)
-            except ProviderError as error:
-                logger.warning("could not refresh activation %s at start: %r", entry.activation_id, error)
-                continue
-            await self.record(activation)
+            await self.refresh(activation_from_entry(entry))
         if entries:
             logger.info("reconciled %d active activations from the ledger", len(entries))
+
+    async def read_activation(self, activation_id: str) -> Activation:
+        """Read an activation for a tool and record it; an id unknown upstream is closed in the ledger."""
+        try:
+            activation = await self.provider.get_activation(activation_id)
+        except ActivationNotFoundError as error:
+            await self._close_unknown(activation_id)
+            raise provider_failure(error, action="check", activation_id=activation_id) from None
+        except ProviderError as error:
+            logger.warning("check failed for %s: %r", activation_id, error)
+            raise provider_failure(error, action="check", activation_id=activation_id) from None
+
+        await self.record(activation)
+        return activation
+
+    async def refresh(self, activation: Activation) -> Activation:
+        """Return an active activation's current state, or the recorded one if the provider cannot be read."""
+        if activation.status is not ActivationStatus.ACTIVE:
+            return activation
+        try:
+            return await self.read_activation(activation.activation_id)
+        except ToolError:
+            entry = await self.in_ledger(lambda: self.ledger.get(activation.activation_id))
+            return activation_from_entry(entry) if entry is not None else activation
+
+    async def _close_unknown(self, activation_id: str) -> None:
+        # The provider no longer knows it (a sandbox that restarted, another account), so it can
+        # never get an SMS. Recording it as expired stops it blocking orders and the budget.
+        entry = await self.in_ledger(lambda: self.ledger.get(activation_id))
+        if entry is None or entry.status is not ActivationStatus.ACTIVE:
+            return
+
+        closed = activation_from_entry(entry).model_copy(
+            update={
+                "status": ActivationStatus.EXPIRED,
+                "billing_status": BillingStatus.RELEASED,
+                "updated_at": datetime.now(timezone.utc),
+            }
+        )
+        logger.warning("activation %s is unknown to the provider; recorded it as expired", activation_id)
+        await self.record(closed)
 
     async def call(
         self,
@@ -294,6 +353,8 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
 
 COUNTRIES: CatalogKind[Country] = CatalogKind(

@@ -10,8 +10,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from sms_activation_mcp import arguments
-from sms_activation_mcp.models import Activation, ActivationStatus, Money
-from sms_activation_mcp.providers import ProviderError
+from sms_activation_mcp.models import Money
 from sms_activation_mcp.results import ActivationList, BalanceResult, MoneyView, SpendView, respond
 from sms_activation_mcp.runtime import Runtime
 from sms_activation_mcp.views import activation_from_entry, activation_view
@@ -81,7 +80,7 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         count = arguments.integer_in_range("limit", limit, 1, 100) or 20
         entries = await runtime.in_ledger(lambda: runtime.ledger.list(active_only=active_only, limit=count))
 
-        activations = [await _refreshed(runtime, activation_from_entry(entry)) for entry in entries]
+        activations = [await runtime.refresh(activation_from_entry(entry)) for entry in entries]
         views = [activation_view(activation, sandbox=runtime.sandbox) for activation in activations]
 
         result = ActivationList(sandbox=runtime.sandbox, activations=views, returned=len(views))
@@ -91,15 +90,3 @@ def register(app: MCPServer, runtime: Runtime) -> None:
             for view in views
         ]
         return respond(result, "; ".join(lines) if lines else "No activations recorded yet.")
-
-
-async def _refreshed(runtime: Runtime, activation: Activation) -> Activation:
-    """Read an active activation's current state, or keep the recorded one if the provider read fails."""
-    if activation.status is not ActivationStatus.ACTIVE:
-        return activation
-    try:
-        current = await runtime.provider.get_activation(activation.activation_id)
-    except ProviderError:
-        return activation
-    await runtime.record(current)
-    return current

@@ -66,10 +66,7 @@ def register(app: MCPServer, runtime: Runtime) -> None:
     def view(activation: Activation) -> ActivationView:
         return activation_view(activation, sandbox=runtime.sandbox)
 
-    async def read(activation_id: str) -> Activation:
-        activation = await runtime.call("check", lambda: runtime.provider.get_activation(activation_id), activation_id)
-        await runtime.record(activation)
-        return activation
+    read = runtime.read_activation
 
     @app.tool(
         title="Order a number",
