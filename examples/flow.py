@@ -18,16 +18,33 @@ from typing import Any
 from mcp import Client, StdioServerParameters
 
 
+class StepFailed(Exception):
+    """A tool call returned an error; its text is already printed."""
+
+
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     result = await client.call_tool(tool, arguments)
     text = " ".join(getattr(block, "text", "") for block in result.content)
     print(f"{tool}: {text}")
     if result.is_error or result.structured_content is None:
-        raise SystemExit(1)
+        raise StepFailed(tool)
     return result.structured_content
 
 
-async def main() -> None:
+async def verify(client: Client) -> None:
+    await call(client, "check_price", country="United Kingdom", service="Telegram")
+    order = await call(client, "order_number", country="United Kingdom", service="Telegram")
+    await call(client, "check_sms", activation_id=order["activation_id"], wait_seconds=30)
+    await call(client, "retry_activation", activation_id=order["activation_id"])
+    await call(client, "check_sms", activation_id=order["activation_id"], wait_seconds=30)
+
+    spare = await call(client, "order_number", country="Germany", service="WhatsApp")
+    await asyncio.sleep(1.5)
+    await call(client, "cancel_activation", activation_id=spare["activation_id"])
+    await call(client, "get_balance")
+
+
+async def main() -> int:
     beside_python = Path(sys.executable).with_name("sms-activation-mcp")
     command = str(beside_python) if beside_python.exists() else shutil.which("sms-activation-mcp")
     if command is None:
@@ -38,17 +55,13 @@ async def main() -> None:
     environment.setdefault("SMS_MCP_SANDBOX_CANCEL_AFTER_SECONDS", "1")
 
     async with Client(StdioServerParameters(command=command, env=environment)) as client:
-        await call(client, "check_price", country="United Kingdom", service="Telegram")
-        order = await call(client, "order_number", country="United Kingdom", service="Telegram")
-        await call(client, "check_sms", activation_id=order["activation_id"], wait_seconds=30)
-        await call(client, "retry_activation", activation_id=order["activation_id"])
-        await call(client, "check_sms", activation_id=order["activation_id"], wait_seconds=30)
-
-        spare = await call(client, "order_number", country="Germany", service="WhatsApp")
-        await asyncio.sleep(1.5)
-        await call(client, "cancel_activation", activation_id=spare["activation_id"])
-        await call(client, "get_balance")
+        try:
+            await verify(client)
+        except StepFailed as failed:
+            print(f"stopped: {failed} returned an error", file=sys.stderr)
+            return 1
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    raise SystemExit(asyncio.run(main()))

@@ -52,3 +52,19 @@ def test_invalid_setting_exits_with_message(environment: dict[str, str], named: 
     assert named in result.stderr
     assert "Traceback" not in result.stderr
     assert "canary-cli-0001" not in result.stderr
+
+
+def test_lowercase_log_level_accepted() -> None:
+    result = run("--version", SMS_MCP_LOG_LEVEL="debug")
+
+    assert result.returncode == 0
+
+
+def test_url_without_key_warns(tmp_path: Path) -> None:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("PLATFONE_", "SMS_MCP_"))}
+    clean.update(PLATFONE_API_URL="http://127.0.0.1:9/api/v1", SMS_MCP_DATA_DIR=str(tmp_path))
+
+    process = subprocess.run([str(SCRIPT)], env=clean, input="", capture_output=True, text=True, timeout=30)
+
+    assert "PLATFONE_API_KEY is not" in process.stderr
+    assert "Traceback" not in process.stderr

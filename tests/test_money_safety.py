@@ -170,3 +170,20 @@ async def test_in_process_sandbox_ledger_is_private(harness: Harness, tmp_path: 
 
     assert not list(tmp_path.glob("*.sqlite3"))
     assert harness.runtime.ledger.path.parent != tmp_path
+
+
+@pytest.mark.parametrize("limits", [SpendLimits(allowed_countries=("Korea",))])
+async def test_allowed_list_naming_nothing_tells_owner(harness: Harness) -> None:
+    message = await harness.error("order_number", country="kr", service="tg")
+
+    assert "SMS_MCP_ALLOWED_COUNTRIES" in message
+    assert "names no country" in message
+    assert "owner must correct it" in message
+
+
+@pytest.mark.parametrize("limits", [SpendLimits(allowed_countries=("uk", "Atlantis"))])
+async def test_allowed_list_lists_resolved_ids(harness: Harness) -> None:
+    message = await harness.error("order_number", country="de", service="tg")
+
+    assert "gb" in message
+    assert "Germany (de)" in message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import anyio
 import pytest
 
@@ -254,3 +256,21 @@ async def test_sms_text_cleaned_and_code_extracted(harness: Harness) -> None:
     assert "\x1b" not in result["sms_text"]
     assert "\x07" not in result["sms_text"]
     assert result["sms_code"]
+
+
+async def test_numeric_activation_id_accepted(harness: Harness) -> None:
+    order = await harness.ok("order_number", country="us", service="tg")
+
+    result = await harness.ok("check_sms", activation_id=int(order["activation_id"]))
+
+    assert result["activation_id"] == order["activation_id"]
+
+
+@pytest.mark.parametrize("settings", [make_settings(sandbox_sms_delay_seconds=10_000, sandbox_lifetime_seconds=90)])
+async def test_short_lifetime_in_seconds(harness: Harness) -> None:
+    order = await harness.ok("order_number", country="us", service="tg")
+
+    result = await harness.ok("check_sms", activation_id=order["activation_id"])
+
+    assert "minutes" not in result["next_step"]
+    assert re.search(r"expires in about \d+ seconds", result["next_step"])

@@ -11,7 +11,7 @@ import re
 from typing import Annotated
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 MAX_NAME_CHARS = 100
 MAX_ID_CHARS = 64
@@ -35,8 +35,18 @@ ServiceArg = Annotated[
         json_schema_extra={"minLength": 1, "maxLength": MAX_NAME_CHARS},
     ),
 ]
+
+
+def _number_as_text(value: object) -> object:
+    # Agents often send a numeric activation id as a JSON number; it means the same id.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 ActivationIdArg = Annotated[
     str,
+    BeforeValidator(_number_as_text),
     Field(
         description="The activation_id that order_number returned.",
         json_schema_extra={"minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": _ID.pattern},

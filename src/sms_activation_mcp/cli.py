@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +27,12 @@ environment:
   PLATFONE_API_URL                 API base URL (default https://temp-number-api.com/api/v1)
   SMS_MCP_LOG_LEVEL                DEBUG, INFO, WARNING or ERROR (default INFO), on stderr
   SMS_MCP_MAX_WAIT_SECONDS         longest wait of one check_sms call (default 45)
+  SMS_MCP_DATA_DIR                 folder of the activation ledger
+  SMS_MCP_MAX_PRICE_CENTS          owner's cap on one number's price
+  SMS_MCP_DAILY_BUDGET_CENTS       owner's budget for the last 24 hours
+  SMS_MCP_MAX_ACTIVE               activations waiting for an SMS at once (default 3)
+  SMS_MCP_ALLOWED_COUNTRIES        comma-separated names or ids; others are refused
+  SMS_MCP_ALLOWED_SERVICES         comma-separated names or ids; others are refused
   SMS_MCP_SANDBOX_SMS_DELAY_SECONDS  seconds until a sandbox SMS arrives (default 8)
   see README.md for every setting"""
 
@@ -64,6 +71,8 @@ def _serve(settings: Settings) -> int:
         app = build_server(settings)
     except ValueError as error:  # a malformed PLATFONE_API_URL or limit; the message never contains the key
         return _invalid(error)
+    if settings.uses_sandbox and os.environ.get("PLATFONE_API_URL"):
+        logger.warning("PLATFONE_API_URL is set but PLATFONE_API_KEY is not, so the built-in sandbox is used")
     mode = "sandbox" if settings.uses_sandbox else settings.api_url
     logger.info("serving MCP on stdio against %s", mode)
     with contextlib.suppress(KeyboardInterrupt):

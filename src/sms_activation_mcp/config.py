@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLATFONE_PRODUCTION_URL = "https://temp-number-api.com/api/v1"
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default=1200.0, gt=0, description="Seconds a sandbox activation stays active before it expires."
     )
     sandbox_balance_cents: int = Field(default=1000, ge=0, description="Starting balance of the sandbox account.")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def uses_sandbox(self) -> bool:

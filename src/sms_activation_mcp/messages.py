@@ -87,13 +87,19 @@ def provider_failure(error: errors.ProviderError, *, action: str, activation_id:
     if isinstance(error, errors.InvalidRequestError):
         return ToolError(f"The provider rejected the request: {error.message}")
 
-    # Unavailable, timed out or garbled: a POST may or may not have taken effect.
+    # Unavailable, timed out or garbled: a change that was sent may or may not have taken effect.
     if action == "order":
         return ToolError(
-            f"The provider did not confirm the order ({error.message}). It may or may not have been placed: "
-            "call get_balance and compare the reserved amount before ordering again."
+            f"The provider did not confirm the order ({error.message}), so it may or may not have been placed. "
+            "Do not order again at once: wait a minute, then call get_balance. A reserved amount that grew by "
+            "about the price means the number was rented, and this server could not record it."
         )
-    return ToolError(f"The provider is unavailable ({error.message}). Nothing is lost; try again in a minute.")
+    if action in ("retry", "cancel"):
+        return ToolError(
+            f"The provider did not confirm the {action} ({error.message}), so it may or may not have taken "
+            "effect. Call check_sms to see the activation's state."
+        )
+    return ToolError(f"The provider is unavailable ({error.message}). Nothing changed; try again in a minute.")
 
 
 def max_price_exceeded(suggested: Money, order_id: str | None) -> ToolError:

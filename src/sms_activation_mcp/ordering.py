@@ -105,8 +105,16 @@ async def _check_allowed(runtime: Runtime, country: Country, service: Service) -
     for kind, allowed_names, variable, item_id, item_name in checks:
         if not allowed_names:
             continue
-        if item_id not in await runtime.matching_ids(kind, allowed_names):
+        allowed = await runtime.matching_ids(kind, allowed_names)
+        if item_id in allowed:
+            continue
+
+        if not allowed:
             raise ToolError(
-                f"The owner of this server allows only these {kind.noun_plural}: {', '.join(allowed_names)} "
-                f"({variable}); {item_name} is not among them. Choose one of those {kind.noun_plural}."
+                f"The owner's {variable} ({', '.join(allowed_names)}) names no {kind.noun} of the catalog, so "
+                f"no order can pass it. The server's owner must correct it, with names or ids from {kind.list_tool}."
             )
+        raise ToolError(
+            f"The owner of this server allows only these {kind.noun_plural}: {', '.join(sorted(allowed))} "
+            f"({variable}); {item_name} ({item_id}) is not among them. Choose one of those ids."
+        )

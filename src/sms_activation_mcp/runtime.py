@@ -101,6 +101,8 @@ class LazySandbox:
                 balance_cents=self._settings.sandbox_balance_cents,
             )
             self._app = create_app(config)
+            # In-process, the provider client logs every order, retry and cancel already.
+            logging.getLogger("sms_activation_mcp.sandbox").setLevel(logging.WARNING)
         await self._app(scope, receive, send)
 
 
@@ -262,12 +264,12 @@ class Runtime:
         try:
             return await request()
         except ActionNotAllowedError as error:
-            logger.info("%s rejected for %s: %r", action, activation_id or "-", error)
+            logger.info("%s rejected%s: %r", action, f" for {activation_id}" if activation_id else "", error)
             if explain_refusal is None:
                 raise provider_failure(error, action=action, activation_id=activation_id) from None
             raise ToolError(await explain_refusal()) from None
         except ProviderError as error:
-            logger.warning("%s failed for %s: %r", action, activation_id or "-", error)
+            logger.warning("%s failed%s: %r", action, f" for {activation_id}" if activation_id else "", error)
             raise provider_failure(error, action=action, activation_id=activation_id) from None
 
     async def countries(self) -> CatalogSnapshot[Country]:

@@ -47,6 +47,12 @@ def activation_view(activation: Activation, *, sandbox: bool, now: datetime | No
     )
 
 
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{seconds // 60} minutes"
+
+
 def _next_step(activation: Activation, *, can_retry: bool, can_cancel: bool, now: datetime) -> str:
     if activation.status is ActivationStatus.CANCELED:
         return "Canceled; the reserved amount was refunded. Order a new number if you still need one."
@@ -63,7 +69,7 @@ def _next_step(activation: Activation, *, can_retry: bool, can_cancel: bool, now
         )
         return f"The SMS has arrived: use sms_code.{retry}"
 
-    minutes = seconds_until(activation.expires_at, now) // 60
+    expires = _duration(seconds_until(activation.expires_at, now))
     if can_cancel:
         cancel = " If no SMS is coming, cancel_activation refunds it now."
     elif activation.cancelable_after is not None:
@@ -73,12 +79,12 @@ def _next_step(activation: Activation, *, can_retry: bool, can_cancel: bool, now
     if activation.sms_status is SmsStatus.RETRY_REQUESTED:
         return (
             f"Waiting for another SMS on {activation.phone}. Call check_sms again in {RECOMMENDED_POLL_SECONDS} "
-            f"seconds (or with wait_seconds). The number expires in about {minutes} minutes."
+            f"seconds (or with wait_seconds). The number expires in about {expires}."
         )
     return (
         f"Waiting for the SMS. Enter {activation.phone} in the service, then call check_sms again in "
         f"{RECOMMENDED_POLL_SECONDS} seconds (or with wait_seconds). "
-        f"The number expires in about {minutes} minutes.{cancel}"
+        f"The number expires in about {expires}.{cancel}"
     )
 
 
