@@ -123,6 +123,7 @@ class Runtime:
         self._data_dir = data_dir or settings.data_dir or default_data_dir()
         self._ledgers: dict[bool, Ledger] = {}
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._provider_answered = False
         self._recorded: dict[str, tuple[object, ...]] = {}
         self.catalog = Catalog(provider, ttl_seconds=settings.catalog_ttl_seconds)
         self._resolvers: dict[str, tuple[object, Resolver]] = {}
@@ -139,6 +140,13 @@ class Runtime:
         if sandbox not in self._ledgers:
             self._ledgers[sandbox] = Ledger.open(self._ledger_dir(sandbox), sandbox=sandbox)
         return self._ledgers[sandbox]
+
+    async def settled_ledger(self) -> Ledger:
+        """Return the ledger once the provider has answered, since an answer tells whether it is a sandbox."""
+        if not self._provider_answered:
+            await self.countries()  # cached after the first call, so this costs at most one request
+            self._provider_answered = True
+        return self.ledger
 
     def _ledger_dir(self, sandbox: bool) -> Path:
         if not (sandbox and self.settings.uses_sandbox):

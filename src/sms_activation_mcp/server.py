@@ -35,9 +35,8 @@ def build_server(settings: Settings | None = None, runtime: Runtime | None = Non
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
-        # Reconciling runs beside the first requests, so a slow provider does not delay start.
         async with anyio.create_task_group() as background:
-            background.start_soon(runtime.reconcile)
+            background.start_soon(_reconcile_soon, runtime)
             try:
                 yield
             finally:
@@ -55,3 +54,14 @@ def build_server(settings: Settings | None = None, runtime: Runtime | None = Non
     )
     register_tools(app, runtime)
     return app
+
+
+# Long enough for a client to finish initialize and tools/list before the first upstream request.
+RECONCILE_DELAY_SECONDS = 1.0
+
+
+async def _reconcile_soon(runtime: Runtime) -> None:
+    """Reconcile the ledger in the background shortly after start, so that building the HTTP
+    client and the first upstream requests do not delay the client's first requests."""
+    await anyio.sleep(RECONCILE_DELAY_SECONDS)
+    await runtime.reconcile()

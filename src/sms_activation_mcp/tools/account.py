@@ -78,7 +78,8 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         of ordering again. Active ones are refreshed from the provider.
         """
         count = arguments.integer_in_range("limit", limit, 1, 100) or 20
-        entries = await runtime.in_ledger(lambda: runtime.ledger.list(active_only=active_only, limit=count))
+        ledger = await runtime.settled_ledger()
+        entries = await runtime.in_ledger(lambda: ledger.list(active_only=active_only, limit=count))
 
         activations = [await runtime.refresh(activation_from_entry(entry)) for entry in entries]
         views = [activation_view(activation, sandbox=runtime.sandbox) for activation in activations]
