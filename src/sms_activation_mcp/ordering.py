@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from sms_activation_mcp.ledger import PendingOrder
 from sms_activation_mcp.limits import ALLOWED_COUNTRIES_ENV, ALLOWED_SERVICES_ENV, LimitError, PriceCapError
 from sms_activation_mcp.messages import provider_failure
 from sms_activation_mcp.models import Activation, Country, Service
@@ -20,6 +20,9 @@ from sms_activation_mcp.providers import (
     UpstreamUnavailableError,
 )
 from sms_activation_mcp.runtime import COUNTRIES, SERVICES, Runtime
+
+if TYPE_CHECKING:
+    from sms_activation_mcp.ledger import PendingOrder
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from sms_activation_mcp.catalog import Catalog, CatalogSnapshot
 from sms_activation_mcp.config import Settings
-from sms_activation_mcp.ledger import Ledger, default_data_dir
 from sms_activation_mcp.limits import SpendLimits
 from sms_activation_mcp.messages import provider_failure, unresolved_name
 from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus, Country, Service
@@ -27,6 +26,7 @@ from sms_activation_mcp.providers.platfone import PlatfoneProvider
 from sms_activation_mcp.views import activation_from_entry
 
 if TYPE_CHECKING:
+    from sms_activation_mcp.ledger import Ledger
     from sms_activation_mcp.resolver import Resolver
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class Runtime:
         self.settings = settings
         self.provider = provider
         self.limits = limits or SpendLimits()
-        self._data_dir = data_dir or settings.data_dir or default_data_dir()
+        self._chosen_data_dir = data_dir or settings.data_dir
         self._ledgers: dict[bool, Ledger] = {}
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._provider_answered = False
@@ -138,6 +138,9 @@ class Runtime:
         """The ledger of the account in use: sandbox activations are kept in a file of their own."""
         sandbox = self.sandbox
         if sandbox not in self._ledgers:
+            # Imported on first use: sqlite3 and platformdirs are not needed to start serving.
+            from sms_activation_mcp.ledger import Ledger
+
             self._ledgers[sandbox] = Ledger.open(self._ledger_dir(sandbox), sandbox=sandbox)
         return self._ledgers[sandbox]
 
@@ -147,6 +150,14 @@ class Runtime:
             await self.countries()  # cached after the first call, so this costs at most one request
             self._provider_answered = True
         return self.ledger
+
+    @property
+    def _data_dir(self) -> Path:
+        if self._chosen_data_dir is None:
+            from sms_activation_mcp.ledger import default_data_dir
+
+            self._chosen_data_dir = default_data_dir()
+        return self._chosen_data_dir
 
     def _ledger_dir(self, sandbox: bool) -> Path:
         if not (sandbox and self.settings.uses_sandbox):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from sms_activation_mcp.ledger import LedgerEntry
 from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus, Money, SmsStatus
 from sms_activation_mcp.results import ActivationView, CancelResult, MoneyView, iso_utc, seconds_until
 from sms_activation_mcp.sms import clean_sms_text, extract_code
+
+if TYPE_CHECKING:
+    from sms_activation_mcp.ledger import LedgerEntry
 
 RECOMMENDED_POLL_SECONDS = 10
 
