@@ -64,6 +64,7 @@ async def place_order(
         # The number is rented whatever the ledger does now, so a storage failure must not hide it.
         with contextlib.suppress(ToolError):
             await runtime.in_ledger(lambda: runtime.ledger.complete_order(pending, activation))
+            runtime.mark_recorded(activation)
     return activation
 
 

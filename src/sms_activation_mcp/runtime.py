@@ -52,6 +52,18 @@ class CatalogKind(Generic[ItemT]):
     build: Callable[[Sequence[ItemT]], Resolver]
 
 
+def _state(activation: Activation) -> tuple[object, ...]:
+    """The parts of an activation whose change is worth a ledger write."""
+    return (
+        activation.updated_at,
+        activation.status,
+        activation.sms_status,
+        activation.billing_status,
+        activation.sms_code,
+        activation.is_retriable,
+    )
+
+
 def _resolver_for_countries(countries: Sequence[Country]) -> Resolver:
     # Imported on first use: rapidfuzz and the alias tables are not needed to start serving.
     from sms_activation_mcp.resolver import Resolver
@@ -190,25 +202,21 @@ class Runtime:
         A state this process has already written is not written again, so polling costs no
         ledger write until something changes.
         """
-        state = (
-            activation.updated_at,
-            activation.status,
-            activation.sms_status,
-            activation.billing_status,
-            activation.sms_code,
-            activation.is_retriable,
-        )
-        if self._recorded.get(activation.activation_id) == state:
+        if self._recorded.get(activation.activation_id) == _state(activation):
             return
 
         try:
             await self.in_ledger(lambda: self.ledger.record(activation))
         except ToolError:
             return  # in_ledger logged it, and the agent's read succeeded
-        self._recorded[activation.activation_id] = state
+        self.mark_recorded(activation)
+
+    def mark_recorded(self, activation: Activation) -> None:
+        """Note that the ledger holds this state of the activation, written by this process."""
+        self._recorded[activation.activation_id] = _state(activation)
 
     async def reconcile(self) -> None:
-        """Refresh the ledger's active activations from the provider, after a restart.
+        """Refresh the active activations that earlier processes left in the ledger.
 
         The in-process sandbox starts empty in every process, so it has nothing to reconcile.
         """
@@ -221,6 +229,8 @@ class Runtime:
             logger.warning("could not reconcile the ledger at start: %s", error)
             return
 
+        # Activations this process has written since it started are current already.
+        entries = [entry for entry in entries if entry.activation_id not in self._recorded]
         for entry in entries:
             await self.refresh(activation_from_entry(entry))
         if entries:
