@@ -54,7 +54,12 @@ def _route(path: str, method: str, name: RouteName, handler: Handler) -> Route:
                 logger.info("rejected %s request: %d %s", name, error.status_code, error.error_name)
                 return error.to_response()
 
-        return await respond_with_fault(sandbox.faults.take(name), name, handle)
+        rule = sandbox.faults.take(name)
+        if rule is not None:
+            # Read the body now: a delay fault may outlast the client, and the request still counts
+            # as received, as on a real server that got the whole request before stalling.
+            await request.body()
+        return await respond_with_fault(rule, name, handle)
 
     return Route(path, endpoint, methods=[method], name=name)
 
