@@ -14,6 +14,7 @@ from sms_activation_mcp.ledger import (
     LEDGER_FILE_NAME,
     SANDBOX_LEDGER_FILE_NAME,
     SCHEMA_VERSION,
+    STALE_HOLD_AGE,
     Ledger,
     PendingOrder,
     default_data_dir,
@@ -22,6 +23,7 @@ from sms_activation_mcp.limits import (
     BudgetExceededError,
     DuplicateOrderError,
     LimitError,
+    OrderInProgressError,
     SpendLimits,
     TooManyActiveError,
 )
@@ -451,3 +453,15 @@ def test_processes_share_budget(tmp_path: Path) -> None:
     assert sum(successes) * 40 <= 300
     assert sum(successes) == 7
     assert Ledger(path).spent_last_24h(NOW).total_cents == 280
+
+
+def test_pending_hold_blocks_same_pair(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ledger.begin_order(country_id="us", service_id="tg", hold_cents=10, limits=SpendLimits(), now=now)
+
+    with pytest.raises(OrderInProgressError) as refused:
+        ledger.begin_order(country_id="us", service_id="tg", hold_cents=10, limits=SpendLimits(), now=now)
+
+    assert refused.value.settles_by == now + STALE_HOLD_AGE
+    ledger.begin_order(country_id="gb", service_id="tg", hold_cents=10, limits=SpendLimits(), now=now)

@@ -187,3 +187,15 @@ async def test_allowed_list_lists_resolved_ids(harness: Harness) -> None:
 
     assert "gb" in message
     assert "Germany (de)" in message
+
+
+async def test_unconfirmed_order_blocks_same_pair(harness: Harness) -> None:
+    await harness.fault(route="order", status=503, times=1)
+    first = await harness.error("order_number", country="us", service="tg")
+
+    again = await harness.error("order_number", country="us", service="tg")
+    other_pair = await harness.ok("order_number", country="gb", service="tg")
+
+    assert "may or may not have been placed" in first
+    assert "has not settled yet" in again
+    assert other_pair["country_id"] == "gb"

@@ -30,6 +30,7 @@ from platformdirs import user_data_dir
 from sms_activation_mcp.limits import (
     BudgetExceededError,
     DuplicateOrderError,
+    OrderInProgressError,
     SpendLimits,
     TooManyActiveError,
 )
@@ -385,6 +386,16 @@ class Ledger:
 
 
 def _check_duplicate(connection: sqlite3.Connection, country_id: str, service_id: str, now_seconds: int) -> None:
+    held = connection.execute(
+        "SELECT MIN(created_at) FROM pending_orders WHERE country_id = ? AND service_id = ? AND created_at >= ?",
+        (country_id, service_id, now_seconds - _STALE_HOLD_SECONDS),
+    ).fetchone()[0]
+    if held is not None:
+        # Another process is ordering this pair, or an earlier order's outcome is unknown.
+        raise OrderInProgressError(
+            country_id=country_id, service_id=service_id, settles_by=_from_seconds(held + _STALE_HOLD_SECONDS)
+        )
+
     row = connection.execute(
         f"""
         SELECT activation_id, cancelable_after FROM activations

@@ -215,3 +215,23 @@ class DuplicateOrderError(LimitError):
             f"Activation {activation_id} ({service_id} in {country_id}) is still waiting for its first SMS."
             f" Use check_sms on it to read the code when it arrives. {cancel_hint}"
         )
+
+
+class OrderInProgressError(LimitError):
+    """An order for the same country and service has not settled yet.
+
+    Either another server process is placing it, or its outcome is unknown after a
+    timeout. Ordering the pair again could rent a second number.
+    """
+
+    limit_name = "order_in_progress"
+
+    def __init__(self, *, country_id: str, service_id: str, settles_by: datetime) -> None:
+        self.country_id = country_id
+        self.service_id = service_id
+        self.settles_by = settles_by
+        super().__init__(
+            f"An order for {service_id} in {country_id} has not settled yet: another window is placing it, "
+            f"or the provider did not confirm it. Do not order this pair again before {_iso_utc(settles_by)}; "
+            "meanwhile call list_activations and get_balance to see whether it went through."
+        )
