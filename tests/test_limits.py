@@ -136,7 +136,7 @@ def test_too_many_active_error_message() -> None:
 
     assert error.limit_name == "max_active"
     assert "SMS_MCP_MAX_ACTIVE=3" in error.message
-    assert "2 are waiting now and 1 more" in error.message
+    assert "Waiting now: 2; being ordered: 1." in error.message
     assert "cancel" in error.message
 
 

@@ -94,6 +94,10 @@ def _iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _count(amount: int, noun: str) -> str:
+    return f"{amount} {noun}" if amount == 1 else f"{amount} {noun}s"
+
+
 class LimitError(Exception):
     """An order was rejected before reaching the provider because it would break a limit.
 
@@ -176,9 +180,8 @@ class TooManyActiveError(LimitError):
         self.pending = pending
 
         super().__init__(
-            f"The owner allows at most {max_active} numbers waiting for an SMS at once"
-            f" ({MAX_ACTIVE_ENV}={max_active}). {waiting} are waiting now"
-            f" and {pending} more are being ordered."
+            f"The owner allows at most {_count(max_active, 'number')} waiting for an SMS at once"
+            f" ({MAX_ACTIVE_ENV}={max_active}). Waiting now: {waiting}; being ordered: {pending}."
             " Use check_sms on those numbers, or cancel one you no longer need, before ordering another."
         )
 

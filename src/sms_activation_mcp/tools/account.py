@@ -61,7 +61,8 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         budget_text = f" Daily budget left: {limits.budget_left.display}." if limits.budget_left else ""
         text = (
             f"Balance {balance.total}, of which {balance.reserved} reserved; {balance.available} available. "
-            f"Spent by this server in the last 24 h: {limits.spent_last_24h.display}.{budget_text}"
+            f"Reserved or billed by this server's orders in the last 24 h: {limits.spent_last_24h.display}."
+            f"{budget_text}"
         )
         return respond(result, text)
 
