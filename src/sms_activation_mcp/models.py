@@ -1,7 +1,7 @@
 """The project's own data types, shared by every provider and the server.
 
-Providers translate their wire formats into these, so nothing above the provider
-layer knows upstream field names, status strings or units.
+Providers translate their wire formats into these, so no code above the provider
+layer depends on upstream field names, status strings or units.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ ItemT = TypeVar("ItemT", Country, Service)
 
 
 class CatalogFetch(BaseModel, Generic[ItemT]):
-    """One fetch of a catalog list; `items` is None when the server says it is unchanged."""
+    """One fetch of a catalog list; `items` is None when the server reports it unchanged (304)."""
 
     items: list[ItemT] | None
     etag: str | None = None

@@ -53,7 +53,7 @@ class CatalogKind(Generic[ItemT]):
 
 
 def _state(activation: Activation) -> tuple[object, ...]:
-    """The parts of an activation whose change is worth a ledger write."""
+    """Collect the parts of an activation whose change is worth a ledger write."""
     return (
         activation.updated_at,
         activation.status,
@@ -157,7 +157,7 @@ class Runtime:
         return self._ledgers[sandbox]
 
     async def settled_ledger(self) -> Ledger:
-        """Return the ledger once the provider has answered, since an answer tells whether it is a sandbox."""
+        """Return the ledger after the first provider response, which shows whether the provider is a sandbox."""
         if not self._provider_answered:
             await self.countries()  # cached after the first call, so this costs at most one request
             self._provider_answered = True
@@ -176,7 +176,7 @@ class Runtime:
             return self._data_dir
 
         # The in-process sandbox's activations end with this process, so its ledger does too.
-        # A file shared with other processes would list activations that no sandbox knows.
+        # A file shared with other processes would list activations that no running sandbox has.
         if self._scratch is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="sms-activation-mcp-sandbox-")
         return Path(self._scratch.name)
@@ -212,7 +212,7 @@ class Runtime:
         self.mark_recorded(activation)
 
     def mark_recorded(self, activation: Activation) -> None:
-        """Note that the ledger holds this state of the activation, written by this process."""
+        """Note that this process wrote this state of the activation to the ledger."""
         self._recorded[activation.activation_id] = _state(activation)
 
     async def reconcile(self) -> None:
@@ -261,7 +261,7 @@ class Runtime:
             return activation_from_entry(entry) if entry is not None else activation
 
     async def _close_unknown(self, activation_id: str) -> None:
-        # The provider no longer knows it (a sandbox that restarted, another account), so it can
+        # The provider no longer has it (a sandbox that restarted, another account), so it can
         # never get an SMS. Recording it as expired stops it blocking orders and the budget.
         entry = await self.in_ledger(lambda: self.ledger.get(activation_id))
         if entry is None or entry.status is not ActivationStatus.ACTIVE:

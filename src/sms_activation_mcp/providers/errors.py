@@ -86,12 +86,12 @@ class RateLimitedError(ProviderError):
 
 
 class UpstreamUnavailableError(ProviderError):
-    """The provider answered 5xx or the connection failed."""
+    """The provider returned a 5xx status or the connection failed."""
 
 
 class UpstreamTimeoutError(ProviderError):
-    """The provider did not answer in time."""
+    """The provider did not respond in time."""
 
 
 class InvalidResponseError(ProviderError):
-    """The provider's answer was not JSON or did not have the expected shape."""
+    """The provider's response was not JSON or did not have the expected shape."""
