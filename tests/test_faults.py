@@ -66,6 +66,26 @@ IN_PROCESS_KINDS = {"dropped", "http_503", "not_json"}
 # The parts of a result that change from one call to the next without any fault: can_cancel turns
 # true when the clock passes cancelable_at, which is the order's second here.
 VOLATILE_KEYS = {"expires_in_seconds", "cancelable_in_seconds", "next_poll_seconds", "next_step", "can_cancel"}
+
+def _applies(transport: str, kind: str) -> bool:
+    return transport == "socket" or kind in IN_PROCESS_KINDS
+
+
+# (transport, fault kind) pairs that mean something: timeouts do not exist in-process.
+TRANSPORT_KINDS = [
+    pytest.param(transport, kind, id=f"{transport}-{kind}")
+    for transport in ("asgi", "socket")
+    for kind in FAULTS
+    if _applies(transport, kind)
+]
+# The same with the fault hitting before or after the change; a 429 means nothing was carried out.
+TRANSPORT_KINDS_EFFECTS = [
+    pytest.param(transport, kind, after_effect, id=f"{transport}-{kind}-{'after' if after_effect else 'before'}")
+    for transport in ("asgi", "socket")
+    for kind in FAULTS
+    for after_effect in (False, True)
+    if _applies(transport, kind) and not (kind == "rate_limited" and after_effect)
+]
 ADVICE = re.compile(r"\b(try again|call|wait|check_sms|get_balance)\b", re.IGNORECASE)
 
 
@@ -188,13 +208,6 @@ def stable(result: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in result.items() if key not in VOLATILE_KEYS}
 
 
-def skip_unsupported(harness: FaultHarness, kind: str) -> None:
-    if harness.transport == "asgi" and kind == "timeout":
-        pytest.skip("httpx.ASGITransport applies no timeouts, so a slow in-process response is only slow")
-    if harness.transport == "asgi" and kind not in IN_PROCESS_KINDS:
-        pytest.skip("this fault behaves in-process as it does on a socket")
-
-
 async def read_call(harness: FaultHarness, route: str) -> tuple[str, dict[str, Any]]:
     """Prepare what a read route needs and name the tool call that reads through it."""
     if route == "balance":
@@ -213,9 +226,8 @@ async def read_call(harness: FaultHarness, route: str) -> tuple[str, dict[str, A
 
 
 @pytest.mark.parametrize("route", READ_ROUTES)
-@pytest.mark.parametrize("kind", FAULTS)
+@pytest.mark.parametrize(("harness", "kind"), TRANSPORT_KINDS, indirect=["harness"])
 async def test_read_fault_once(harness: FaultHarness, kind: str, route: str) -> None:
-    skip_unsupported(harness, kind)
     tool, arguments = await read_call(harness, route)
     before = (await harness.stats())[route]
     await harness.fault(route=route, times=1, **FAULTS[kind])
@@ -237,9 +249,8 @@ async def test_read_fault_once(harness: FaultHarness, kind: str, route: str) -> 
 
 
 @pytest.mark.parametrize("route", LASTING_FAULT_ROUTES)
-@pytest.mark.parametrize("kind", FAULTS)
+@pytest.mark.parametrize(("harness", "kind"), TRANSPORT_KINDS, indirect=["harness"])
 async def test_read_fault_persistent(harness: FaultHarness, kind: str, route: str) -> None:
-    skip_unsupported(harness, kind)
     tool, arguments = await read_call(harness, route)
     before = (await harness.stats())[route]
     await harness.fault(route=route, **FAULTS[kind])
@@ -253,10 +264,9 @@ async def test_read_fault_persistent(harness: FaultHarness, kind: str, route: st
     await harness.ok(tool, **arguments)
 
 
-@pytest.mark.parametrize("kind", FAULTS)
+@pytest.mark.parametrize(("harness", "kind"), TRANSPORT_KINDS, indirect=["harness"])
 @pytest.mark.parametrize("settings", [make_settings(http_timeout_seconds=TIMEOUT_SECONDS, catalog_ttl_seconds=0)])
 async def test_catalog_fault_served_from_cache(harness: FaultHarness, kind: str) -> None:
-    skip_unsupported(harness, kind)
     reference = await harness.ok("list_countries", query="Germany")
     await harness.fault(route="countries", **FAULTS[kind])
 
@@ -267,12 +277,8 @@ async def test_catalog_fault_served_from_cache(harness: FaultHarness, kind: str)
     assert order["country_id"] == "de"
 
 
-@pytest.mark.parametrize("after_effect", [False, True], ids=["not-placed", "placed"])
-@pytest.mark.parametrize("kind", FAULTS)
+@pytest.mark.parametrize(("harness", "kind", "after_effect"), TRANSPORT_KINDS_EFFECTS, indirect=["harness"])
 async def test_order_fault_never_resent(harness: FaultHarness, kind: str, after_effect: bool) -> None:
-    skip_unsupported(harness, kind)
-    if kind == "rate_limited" and after_effect:
-        pytest.skip("a 429 means the request was not carried out, so it has no after-effect variant")
     await harness.fault(route="order", times=1, after_effect=after_effect, **FAULTS[kind])
 
     text = assert_clear_error(await harness.call("order_number", country="de", service="tg"))
@@ -307,13 +313,9 @@ async def ordered_with_sms(harness: FaultHarness, action: str) -> dict[str, Any]
     return order
 
 
-@pytest.mark.parametrize("after_effect", [False, True], ids=["not-applied", "applied"])
-@pytest.mark.parametrize("kind", FAULTS)
+@pytest.mark.parametrize(("harness", "kind", "after_effect"), TRANSPORT_KINDS_EFFECTS, indirect=["harness"])
 @pytest.mark.parametrize("action", ["retry", "cancel"])
 async def test_change_fault_reports_truth(harness: FaultHarness, action: str, kind: str, after_effect: bool) -> None:
-    skip_unsupported(harness, kind)
-    if kind == "rate_limited" and after_effect:
-        pytest.skip("a 429 means the request was not carried out, so it has no after-effect variant")
     order = await ordered_with_sms(harness, action)
     activation_id = order["activation_id"]
     await harness.fault(route=action, times=1, after_effect=after_effect, **FAULTS[kind])
