@@ -44,6 +44,14 @@ class Harness:
         assert result.is_error, result.structured_content
         return " ".join(getattr(block, "text", "") for block in result.content)
 
+    async def error_details(self, tool: str, **arguments: Any) -> dict[str, Any]:
+        """Call a tool that must fail and return the `error` object of its structured content."""
+        result = await self.call(tool, **arguments)
+        assert result.is_error, result.structured_content
+        assert result.structured_content is not None
+        details: dict[str, Any] = result.structured_content["error"]
+        return details
+
     async def advance(self, seconds: float) -> None:
         response = await self.control.post("/sandbox/clock/advance", json={"seconds": seconds})
         response.raise_for_status()

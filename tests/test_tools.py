@@ -274,3 +274,47 @@ async def test_short_lifetime_in_seconds(harness: Harness) -> None:
 
     assert "minutes" not in result["next_step"]
     assert re.search(r"expires in about \d+ seconds", result["next_step"])
+
+
+async def test_ambiguous_error_lists_candidates_as_data(harness: Harness) -> None:
+    error = await harness.error_details("order_number", country="Korea", service="Telegram")
+
+    assert error["code"] == "ambiguous_name"
+    assert error["argument"] == "country"
+    assert {"kr", "kp"} <= {candidate["id"] for candidate in error["candidates"]}
+
+
+async def test_max_price_error_carries_quote(harness: Harness) -> None:
+    error = await harness.error_details("order_number", country="us", service="tg", max_price=1)
+
+    assert error["code"] == "max_price_exceeded"
+    assert error["suggested_price_cents"] > 1
+    assert error["order_id"]
+    order = await harness.ok(
+        "order_number", country="us", service="tg", max_price=error["suggested_price_cents"], order_id=error["order_id"]
+    )
+    assert order["price"]["cents"] == error["suggested_price_cents"]
+
+
+@pytest.mark.parametrize("settings", [make_settings(sandbox_sms_delay_seconds=600)])
+async def test_cancel_error_says_when(harness: Harness) -> None:
+    order = await harness.ok("order_number", country="de", service="wa")
+
+    error = await harness.error_details("cancel_activation", activation_id=order["activation_id"])
+
+    assert error["code"] == "cancel_not_allowed"
+    assert error["activation_id"] == order["activation_id"]
+    assert 0 < error["cancelable_in_seconds"] <= 31
+    assert error["cancelable_at"].endswith("Z")
+
+
+async def test_invalid_argument_error_names_bounds(harness: Harness) -> None:
+    error = await harness.error_details("order_number", country="us", service="tg", quality_factor=101)
+
+    assert error == {
+        "code": "invalid_argument",
+        "message": "quality_factor is 101; it must be from 0 to 100.",
+        "argument": "quality_factor",
+        "minimum": 0,
+        "maximum": 100,
+    }

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BeforeValidator, Field
+
+from sms_activation_mcp.messages import AgentError
 
 MAX_NAME_CHARS = 100
 MAX_ID_CHARS = 64
@@ -71,10 +72,16 @@ def name(argument: str, value: str, *, list_tool: str) -> str:
     """Check a country or service argument and return it stripped."""
     stripped = value.strip()
     if not stripped:
-        raise ToolError(f"{argument} is empty. Give a name or an id; {list_tool} lists them.")
+        raise AgentError(
+            f"{argument} is empty. Give a name or an id; {list_tool} lists them.",
+            code="invalid_argument",
+            argument=argument,
+        )
     if len(stripped) > MAX_NAME_CHARS:
-        raise ToolError(
-            f"{argument} is {len(stripped)} characters long; the limit is {MAX_NAME_CHARS}. Give a name or an id."
+        raise AgentError(
+            f"{argument} is {len(stripped)} characters long; the limit is {MAX_NAME_CHARS}. Give a name or an id.",
+            code="invalid_argument",
+            argument=argument,
         )
     return stripped
 
@@ -84,9 +91,11 @@ def identifier(argument: str, value: str) -> str:
     stripped = value.strip()
     if not stripped or len(stripped) > MAX_ID_CHARS or not _ID.fullmatch(stripped):
         shown = stripped if len(stripped) <= 40 else stripped[:37] + "..."
-        raise ToolError(
+        raise AgentError(
             f"{argument} {shown!r} is invalid: it must be 1 to {MAX_ID_CHARS} letters, digits or _.:- characters, "
-            f"as order_number returned it."
+            f"as order_number returned it.",
+            code="invalid_argument",
+            argument=argument,
         )
     return stripped
 
@@ -95,7 +104,13 @@ def integer_in_range(argument: str, value: int | None, low: int, high: int, unit
     if value is None:
         return None
     if not low <= value <= high:
-        raise ToolError(f"{argument} is {value}; it must be from {low} to {high}{unit}.")
+        raise AgentError(
+            f"{argument} is {value}; it must be from {low} to {high}{unit}.",
+            code="invalid_argument",
+            argument=argument,
+            minimum=low,
+            maximum=high,
+        )
     return value
 
 
@@ -103,5 +118,9 @@ def query(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     if len(value) > MAX_NAME_CHARS:
-        raise ToolError(f"query is {len(value)} characters long; the limit is {MAX_NAME_CHARS}.")
+        raise AgentError(
+            f"query is {len(value)} characters long; the limit is {MAX_NAME_CHARS}.",
+            code="invalid_argument",
+            argument="query",
+        )
     return value.strip()

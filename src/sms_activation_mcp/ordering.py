@@ -9,8 +9,14 @@ from typing import TYPE_CHECKING
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from sms_activation_mcp.limits import ALLOWED_COUNTRIES_ENV, ALLOWED_SERVICES_ENV, LimitError, PriceCapError
-from sms_activation_mcp.messages import provider_failure
+from sms_activation_mcp.limits import (
+    ALLOWED_COUNTRIES_ENV,
+    ALLOWED_SERVICES_ENV,
+    DuplicateOrderError,
+    LimitError,
+    PriceCapError,
+)
+from sms_activation_mcp.messages import AgentError, provider_failure
 from sms_activation_mcp.models import Activation, Country, Service
 from sms_activation_mcp.providers import (
     InvalidResponseError,
@@ -19,6 +25,7 @@ from sms_activation_mcp.providers import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from sms_activation_mcp.results import iso_utc
 from sms_activation_mcp.runtime import COUNTRIES, SERVICES, Runtime
 
 if TYPE_CHECKING:
@@ -81,13 +88,22 @@ async def _hold(runtime: Runtime, country: Country, service: Service, hold_cents
         )
     except LimitError as error:
         logger.info("order %s/%s rejected by the %s limit", country.country_id, service.service_id, error.limit_name)
-        raise ToolError(error.message) from None
+        raise limit_failure(error) from None
 
 
-def _order_failure(runtime: Runtime, error: ProviderError) -> ToolError:
+def limit_failure(error: LimitError) -> AgentError:
+    """Turn an owner's limit refusal into a tool error, with the earlier activation when there is one."""
+    details: dict[str, object] = {}
+    if isinstance(error, DuplicateOrderError):
+        details["activation_id"] = error.activation_id
+        details["cancelable_at"] = iso_utc(error.cancelable_after) if error.cancelable_after else None
+    return AgentError(error.message, code=error.limit_name, **details)
+
+
+def _order_failure(runtime: Runtime, error: ProviderError) -> AgentError:
     cap = runtime.limits.max_price_cents
     if isinstance(error, MaxPriceExceededError) and cap is not None and error.suggested_price.amount > cap:
-        return ToolError(PriceCapError(cap_cents=cap, price_cents=error.suggested_price.amount).message)
+        return limit_failure(PriceCapError(cap_cents=cap, price_cents=error.suggested_price.amount))
     return provider_failure(error, action="order")
 
 
@@ -114,11 +130,15 @@ async def _check_allowed(runtime: Runtime, country: Country, service: Service) -
             continue
 
         if not allowed:
-            raise ToolError(
+            raise AgentError(
                 f"The owner's {variable} ({', '.join(allowed_names)}) names no {kind.noun} of the catalog, so "
-                f"no order can pass it. The server's owner must correct it, with names or ids from {kind.list_tool}."
+                f"no order can pass it. The server's owner must correct it, with names or ids from {kind.list_tool}.",
+                code="not_allowed_by_owner",
+                allowed=[],
             )
-        raise ToolError(
+        raise AgentError(
             f"The owner of this server allows only these {kind.noun_plural}: {', '.join(sorted(allowed))} "
-            f"({variable}); {item_name} ({item_id}) is not among them. Choose one of those ids."
+            f"({variable}); {item_name} ({item_id}) is not among them. Choose one of those ids.",
+            code="not_allowed_by_owner",
+            allowed=sorted(allowed),
         )

@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from sms_activation_mcp.catalog import Catalog, CatalogSnapshot
 from sms_activation_mcp.config import Settings
 from sms_activation_mcp.limits import SpendLimits
-from sms_activation_mcp.messages import provider_failure, unresolved_name
+from sms_activation_mcp.messages import AgentError, provider_failure, unresolved_name
 from sms_activation_mcp.models import Activation, ActivationStatus, BillingStatus, Country, Service
 from sms_activation_mcp.providers import ActionNotAllowedError, ActivationNotFoundError, Provider, ProviderError
 from sms_activation_mcp.providers.platfone import PlatfoneProvider
@@ -191,9 +191,10 @@ class Runtime:
             return await anyio.to_thread.run_sync(operation)
         except (sqlite3.Error, OSError) as error:
             logger.error("the ledger in %s failed: %s", self._data_dir, error)
-            raise ToolError(
+            raise AgentError(
                 f"The activation ledger in {self._data_dir} cannot be used ({error}). "
-                "The server's owner must fix SMS_MCP_DATA_DIR or the file's permissions."
+                "The server's owner must fix SMS_MCP_DATA_DIR or the file's permissions.",
+                code="ledger_unavailable",
             ) from None
 
     async def record(self, activation: Activation) -> None:
@@ -283,11 +284,11 @@ class Runtime:
         request: Callable[[], Awaitable[T]],
         activation_id: str | None = None,
         *,
-        explain_refusal: Callable[[], Awaitable[str]] | None = None,
+        explain_refusal: Callable[[], Awaitable[AgentError]] | None = None,
     ) -> T:
         """Run one provider request, turning its failure into a tool error for the agent.
 
-        `explain_refusal` builds the message when the provider rejects the action in the
+        `explain_refusal` builds the error when the provider rejects the action in the
         activation's current state, from a fresh read of that state.
         """
         try:
@@ -296,7 +297,7 @@ class Runtime:
             logger.info("%s rejected%s: %r", action, f" for {activation_id}" if activation_id else "", error)
             if explain_refusal is None:
                 raise provider_failure(error, action=action, activation_id=activation_id) from None
-            raise ToolError(await explain_refusal()) from None
+            raise await explain_refusal() from None
         except ProviderError as error:
             logger.warning("%s failed%s: %r", action, f" for {activation_id}" if activation_id else "", error)
             raise provider_failure(error, action=action, activation_id=activation_id) from None
@@ -371,9 +372,10 @@ class Runtime:
         """Let one order per country and service run at a time, so a repeated call cannot rent twice."""
         key = (country_id, service_id)
         if key in self._orders_in_flight:
-            raise ToolError(
+            raise AgentError(
                 f"An order for {service_id} in {country_id} is already in progress "
-                f"(started {self._orders_in_flight[key]}). Wait for its result instead of ordering again."
+                f"(started {self._orders_in_flight[key]}). Wait for its result instead of ordering again.",
+                code="order_in_progress",
             )
 
         self._orders_in_flight[key] = datetime.now(timezone.utc).strftime("%H:%M:%S UTC")

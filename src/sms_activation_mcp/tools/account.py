@@ -13,6 +13,7 @@ from sms_activation_mcp import arguments
 from sms_activation_mcp.models import Money
 from sms_activation_mcp.results import ActivationList, BalanceResult, MoneyView, SpendView, respond
 from sms_activation_mcp.runtime import Runtime
+from sms_activation_mcp.tools.boundary import agent_tool
 from sms_activation_mcp.views import activation_from_entry, activation_view
 
 ActiveOnlyArg = Annotated[bool, Field(description="Only activations that are still active.")]
@@ -30,7 +31,9 @@ def _cents(amount: int | None) -> MoneyView | None:
 
 
 def register(app: MCPServer, runtime: Runtime) -> None:
-    @app.tool(
+    @agent_tool(
+        app,
+        runtime,
         title="Get balance",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
     )
@@ -66,7 +69,9 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         )
         return respond(result, text)
 
-    @app.tool(
+    @agent_tool(
+        app,
+        runtime,
         title="List activations",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
     )

@@ -8,16 +8,17 @@ from typing import Annotated
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from sms_activation_mcp import arguments
 from sms_activation_mcp.arguments import ActivationIdArg, CountryArg, ServiceArg
+from sms_activation_mcp.messages import AgentError
 from sms_activation_mcp.models import Activation, ActivationStatus
 from sms_activation_mcp.ordering import place_order
 from sms_activation_mcp.results import ActivationView, CancelResult, iso_utc, respond, seconds_until
 from sms_activation_mcp.runtime import Runtime
+from sms_activation_mcp.tools.boundary import agent_tool
 from sms_activation_mcp.views import RECOMMENDED_POLL_SECONDS, activation_view, cancel_result
 
 MaxPriceArg = Annotated[
@@ -68,7 +69,9 @@ def register(app: MCPServer, runtime: Runtime) -> None:
 
     read = runtime.read_activation
 
-    @app.tool(
+    @agent_tool(
+        app,
+        runtime,
         title="Order a number",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
@@ -100,9 +103,10 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         found_country = await runtime.resolve_country(country)
         found_service = await runtime.resolve_service(service)
         if found_service.prohibited:
-            raise ToolError(
+            raise AgentError(
                 f"The provider does not rent numbers for {found_service.name}. Choose another service, "
-                'or "other" for a service that is not listed.'
+                'or "other" for a service that is not listed.',
+                code="service_prohibited",
             )
 
         activation = await place_order(
@@ -121,7 +125,9 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         )
         return respond(result, text)
 
-    @app.tool(
+    @agent_tool(
+        app,
+        runtime,
         title="Check for the SMS",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
     )
@@ -151,7 +157,9 @@ def register(app: MCPServer, runtime: Runtime) -> None:
             )
         return respond(result, _summary(result))
 
-    @app.tool(
+    @agent_tool(
+        app,
+        runtime,
         title="Ask for another SMS",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
@@ -175,7 +183,9 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         result = view(await read(activation_id))
         return respond(result, f"Asked for another SMS on {result.phone}. {result.next_step}")
 
-    @app.tool(
+    @agent_tool(
+        app,
+        runtime,
         title="Cancel and refund",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
@@ -230,41 +240,47 @@ async def _wait_for_sms(
     return activation
 
 
-async def _why_no_retry(reading: Awaitable[Activation]) -> str:
+async def _why_no_retry(reading: Awaitable[Activation]) -> AgentError:
     activation = await reading
+    details = {"activation_id": activation.activation_id, "status": activation.status.value}
     if activation.status is not ActivationStatus.ACTIVE:
-        return (
+        message = (
             f"Activation {activation.activation_id} is {activation.status.value}; "
             "only an active one can get another SMS."
         )
-    if not activation.has_sms:
-        return (
+    elif not activation.has_sms:
+        message = (
             f"Activation {activation.activation_id} has not received its first SMS yet, so there is nothing to retry. "
             "Call check_sms to wait for it."
         )
-    return (
-        f"The provider does not allow another SMS on activation {activation.activation_id}. "
-        "Use the code already received, or order a new number."
-    )
+    else:
+        message = (
+            f"The provider does not allow another SMS on activation {activation.activation_id}. "
+            "Use the code already received, or order a new number."
+        )
+    return AgentError(message, code="retry_not_allowed", **details)
 
 
-async def _why_no_cancel(reading: Awaitable[Activation]) -> str:
+async def _why_no_cancel(reading: Awaitable[Activation]) -> AgentError:
     activation = await reading
-    now = datetime.now(timezone.utc)
+    details: dict[str, object] = {"activation_id": activation.activation_id, "status": activation.status.value}
     if activation.status is not ActivationStatus.ACTIVE:
-        return f"Activation {activation.activation_id} is already {activation.status.value}; nothing to cancel."
-    if activation.has_sms:
-        return (
+        message = f"Activation {activation.activation_id} is already {activation.status.value}; nothing to cancel."
+    elif activation.has_sms:
+        message = (
             f"Activation {activation.activation_id} has received an SMS, so it is billed and cannot be cancelled. "
             "Use its code, or retry_activation for another SMS."
         )
-    if activation.cancelable_after is None:
-        return (
+    elif activation.cancelable_after is None:
+        message = (
             f"The provider does not allow cancelling activation {activation.activation_id}. "
             "It is refunded if it expires without an SMS."
         )
-    wait = seconds_until(activation.cancelable_after, now)
-    return (
-        f"Activation {activation.activation_id} cannot be cancelled yet: cancelling becomes possible at "
-        f"{iso_utc(activation.cancelable_after)}, in {wait} seconds. Call cancel_activation again then."
-    )
+    else:
+        wait = seconds_until(activation.cancelable_after, datetime.now(timezone.utc))
+        details.update(cancelable_at=iso_utc(activation.cancelable_after), cancelable_in_seconds=wait)
+        message = (
+            f"Activation {activation.activation_id} cannot be cancelled yet: cancelling becomes possible at "
+            f"{iso_utc(activation.cancelable_after)}, in {wait} seconds. Call cancel_activation again then."
+        )
+    return AgentError(message, code="cancel_not_allowed", **details)

@@ -20,6 +20,7 @@ from sms_activation_mcp.results import (
     respond,
 )
 from sms_activation_mcp.runtime import Runtime
+from sms_activation_mcp.tools.boundary import agent_tool
 
 ItemT = TypeVar("ItemT")
 
@@ -43,7 +44,7 @@ async def _page(
 
 
 def register(app: MCPServer, runtime: Runtime) -> None:
-    @app.tool(title="List countries", annotations=READ_ONLY)
+    @agent_tool(app, runtime, title="List countries", annotations=READ_ONLY)
     async def list_countries(query: QueryArg = None, limit: LimitArg = None) -> Annotated[CallToolResult, CountryList]:
         """List the countries numbers can be rented in, with their ids.
 
@@ -56,7 +57,7 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         result = CountryList(sandbox=runtime.sandbox, countries=items, total=total, returned=len(items))
         return respond(result, _compact([(c.country_id, c.name) for c in shown], total))
 
-    @app.tool(title="List services", annotations=READ_ONLY)
+    @agent_tool(app, runtime, title="List services", annotations=READ_ONLY)
     async def list_services(query: QueryArg = None, limit: LimitArg = None) -> Annotated[CallToolResult, ServiceList]:
         """List the services a number can receive SMS from, with their ids.
 
@@ -69,7 +70,7 @@ def register(app: MCPServer, runtime: Runtime) -> None:
         result = ServiceList(sandbox=runtime.sandbox, services=items, total=total, returned=len(items))
         return respond(result, _compact([(s.service_id, s.name) for s in shown], total))
 
-    @app.tool(title="Check price", annotations=READ_ONLY)
+    @agent_tool(app, runtime, title="Check price", annotations=READ_ONLY)
     async def check_price(country: CountryArg, service: ServiceArg) -> Annotated[CallToolResult, PriceResult]:
         """Show what a number for this country and service costs now and how many are in stock.
 
