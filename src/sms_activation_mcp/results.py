@@ -129,11 +129,14 @@ def seconds_until(moment: datetime, now: datetime) -> int:
     return max(0, math.ceil((moment - now).total_seconds()))
 
 
+def labeled(text: str, *, sandbox: bool) -> str:
+    """Mark a result's text as coming from the sandbox, so a person sees at a glance that it is play."""
+    return f"[sandbox] {text}" if sandbox else text
+
+
 def respond(result: ToolResult, text: str) -> CallToolResult:
     """Pair a structured result with the short text a person reads."""
-    if result.sandbox:
-        text = f"[sandbox] {text}"
     return CallToolResult(
-        content=[TextContent(type="text", text=text)],
+        content=[TextContent(type="text", text=labeled(text, sandbox=result.sandbox))],
         structured_content=result.model_dump(mode="json"),
     )

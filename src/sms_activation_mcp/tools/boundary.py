@@ -11,6 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 
 from sms_activation_mcp.messages import AgentError
+from sms_activation_mcp.results import labeled
 from sms_activation_mcp.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -43,9 +44,8 @@ def agent_tool(app: MCPServer, runtime: Runtime, **options: Any) -> Callable[[To
 
 
 def _error_result(error: AgentError, *, sandbox: bool) -> CallToolResult:
-    text = f"[sandbox] {error.message}" if sandbox else error.message
     return CallToolResult(
-        content=[TextContent(type="text", text=text)],
+        content=[TextContent(type="text", text=labeled(error.message, sandbox=sandbox))],
         structured_content={
             "sandbox": sandbox,
             "error": {"code": error.code, "message": error.message, **error.details},
