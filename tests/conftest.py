@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from sms_activation_mcp.config import Settings
 from sms_activation_mcp.limits import SpendLimits
 from sms_activation_mcp.providers.platfone import PlatfoneProvider
-from sms_activation_mcp.runtime import SANDBOX_API_KEY, SANDBOX_BASE_URL, Runtime
-from sms_activation_mcp.sandbox import SandboxConfig, create_app
+from sms_activation_mcp.runtime import SANDBOX_API_KEY, SANDBOX_BASE_URL, Runtime, sandbox_config
+from sms_activation_mcp.sandbox import create_app
 from sms_activation_mcp.server import build_server
 
 
@@ -97,13 +97,7 @@ def limits() -> SpendLimits:
 
 @pytest.fixture
 async def harness(settings: Settings, limits: SpendLimits, tmp_path: Path) -> AsyncIterator[Harness]:
-    config = SandboxConfig(
-        sms_delay_seconds=settings.sandbox_sms_delay_seconds,
-        cancel_after_seconds=settings.sandbox_cancel_after_seconds,
-        lifetime_seconds=settings.sandbox_lifetime_seconds,
-        balance_cents=settings.sandbox_balance_cents,
-    )
-    sandbox = create_app(config)
+    sandbox = create_app(sandbox_config(settings))
     transport = httpx.ASGITransport(app=sandbox, raise_app_exceptions=False)
     provider = PlatfoneProvider(SANDBOX_API_KEY, SANDBOX_BASE_URL, timeout=5.0, transport=transport, is_sandbox=True)
     runtime = Runtime(settings, provider, limits=limits, data_dir=tmp_path)

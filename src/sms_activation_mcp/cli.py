@@ -81,15 +81,10 @@ def _serve(settings: Settings) -> int:
 
 
 def _sandbox(settings: Settings, host: str, port: int, api_key: str | None) -> int:
-    from sms_activation_mcp.sandbox import SandboxConfig, serve
+    from sms_activation_mcp.runtime import sandbox_config
+    from sms_activation_mcp.sandbox import serve
 
-    config = SandboxConfig(
-        sms_delay_seconds=settings.sandbox_sms_delay_seconds,
-        cancel_after_seconds=settings.sandbox_cancel_after_seconds,
-        lifetime_seconds=settings.sandbox_lifetime_seconds,
-        balance_cents=settings.sandbox_balance_cents,
-        required_api_key=api_key,
-    )
+    config = sandbox_config(settings, required_api_key=api_key)
     logger.info("sandbox API on http://%s:%d/api/v1", host, port)
     serve(config, host=host, port=port)
     return 0

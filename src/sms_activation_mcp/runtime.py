@@ -28,6 +28,7 @@ from sms_activation_mcp.views import activation_from_entry
 if TYPE_CHECKING:
     from sms_activation_mcp.ledger import Ledger
     from sms_activation_mcp.resolver import Resolver
+    from sms_activation_mcp.sandbox import SandboxConfig
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,19 @@ def build_provider(settings: Settings) -> PlatfoneProvider:
     )
 
 
+def sandbox_config(settings: Settings, *, required_api_key: str | None = None) -> SandboxConfig:
+    """Build the sandbox's configuration from the SMS_MCP_SANDBOX_* settings."""
+    from sms_activation_mcp.sandbox import SandboxConfig
+
+    return SandboxConfig(
+        sms_delay_seconds=settings.sandbox_sms_delay_seconds,
+        cancel_after_seconds=settings.sandbox_cancel_after_seconds,
+        lifetime_seconds=settings.sandbox_lifetime_seconds,
+        balance_cents=settings.sandbox_balance_cents,
+        required_api_key=required_api_key,
+    )
+
+
 class LazySandbox:
     """The in-process sandbox app, created on its first request so that the server starts sooner."""
 
@@ -104,15 +118,9 @@ class LazySandbox:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._app is None:
-            from sms_activation_mcp.sandbox import SandboxConfig, create_app
+            from sms_activation_mcp.sandbox import create_app
 
-            config = SandboxConfig(
-                sms_delay_seconds=self._settings.sandbox_sms_delay_seconds,
-                cancel_after_seconds=self._settings.sandbox_cancel_after_seconds,
-                lifetime_seconds=self._settings.sandbox_lifetime_seconds,
-                balance_cents=self._settings.sandbox_balance_cents,
-            )
-            self._app = create_app(config)
+            self._app = create_app(sandbox_config(self._settings))
             # In-process, the provider client logs every order, retry and cancel already.
             logging.getLogger("sms_activation_mcp.sandbox").setLevel(logging.WARNING)
         await self._app(scope, receive, send)
