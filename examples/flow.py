@@ -3,7 +3,7 @@
     python examples/flow.py
 
 Spawns `sms-activation-mcp` over stdio with no API key (so nothing costs money), orders
-a number, waits for the SMS, asks for a second one, then orders and cancels another.
+a number, waits for the SMS, requests a second one, then orders and cancels another.
 """
 
 from __future__ import annotations

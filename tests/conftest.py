@@ -68,7 +68,7 @@ class Harness:
 
 @pytest.fixture
 def anyio_backend() -> str:
-    """Run async tests on asyncio only. Test modules opt in with `pytestmark = pytest.mark.anyio`;
+    """Run async tests on asyncio only. Test modules opt in with `pytestmark = pytest.mark.anyio`.
     anyio keeps an async fixture's setup and teardown in one task, as the MCP client's and
     server's task groups require."""
     return "asyncio"

@@ -151,7 +151,7 @@ async def test_unknown_activation_closed_in_ledger(harness: Harness, tmp_path: P
     country, service = await first.resolve_country("us"), await first.resolve_service("tg")
     order = await place_order(first, country, service, max_price=None, quality_factor=None, order_id=None)
     await first.aclose()
-    await harness.control.post("/sandbox/reset")  # the sandbox forgets every activation, as after its restart
+    await harness.control.post("/sandbox/reset")  # the sandbox drops every activation, as after its restart
 
     restarted = account_runtime(harness, tmp_path)
     await restarted.reconcile()

@@ -89,7 +89,7 @@ def test_malformed_lines_do_not_stop_server(server: subprocess.Popen[bytes]) -> 
         send(server.stdin, garbage)
     send(server.stdin, {"jsonrpc": "2.0", "id": 7, "method": "tools/list"})
 
-    # The SDK may answer a garbled request with an error; the tools/list answer must still come.
+    # The SDK may reply to a garbled request with an error, but the tools/list result must still arrive.
     for _ in range(10):
         message = receive(server.stdout)
         if message.get("id") == 7:

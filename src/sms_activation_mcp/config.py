@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         default=45,
         ge=0,
         le=300,
-        description="Longest wait of one check_sms call. Many clients end a tool call after about 60 s.",
+        description="Maximum wait of one check_sms call, in seconds. Many clients end a tool call after about 60 s.",
     )
 
     sandbox_sms_delay_seconds: float = Field(default=8.0, ge=0, description="Seconds until a sandbox SMS arrives.")

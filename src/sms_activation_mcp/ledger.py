@@ -218,7 +218,7 @@ class Ledger:
 
         Raises DuplicateOrderError, TooManyActiveError or BudgetExceededError, and
         stores nothing then. `hold_cents` is the most the order may cost, which is the
-        max_price sent upstream: the budget check sees no other figure until
+        max_price sent upstream: the budget check has no other figure until
         complete_order stores the real price.
         """
         if hold_cents < 0:

@@ -130,7 +130,7 @@ def seconds_until(moment: datetime, now: datetime) -> int:
 
 
 def labeled(text: str, *, sandbox: bool) -> str:
-    """Mark a result's text as coming from the sandbox, so a person sees at a glance that it is play."""
+    """Mark a result's text as coming from the sandbox, so a person can tell at a glance that no money is involved."""
     return f"[sandbox] {text}" if sandbox else text
 
 

@@ -371,7 +371,7 @@ class PlatfoneProvider:
         """Return the shared client, built on first use.
 
         An httpx client for HTTPS loads the CA bundle when it is built, which takes tens of
-        milliseconds, so building it lazily lets the MCP server answer its first requests sooner.
+        milliseconds, so building it lazily lets the MCP server respond to its first requests sooner.
         """
         if self._client is None:
             self._client = httpx.AsyncClient(
